@@ -1,0 +1,112 @@
+//! Hand-written glue between the generated client and the code that wraps it.
+//!
+//! progenitor has no middleware; its `ClientHooks` trait must be implemented in
+//! this crate (orphan rule). The implementation delegates to a [`RequestHook`]
+//! that `psg-ext` supplies (bearer token, rate limit), and records the status
+//! and headers of every response so that a caller can still see them when the
+//! body could not be decoded (see [`capture_response`]).
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+
+use crate::Client;
+
+/// A boxed future, as returned by [`RequestHook::prepare`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Code run before every request the generated client sends.
+pub trait RequestHook: Send + Sync + 'static {
+    /// Prepares `request` for operation `operation_id` (e.g. adds the
+    /// `Authorization` header, waits for the rate limiter). An `Err` aborts the
+    /// request; its text reaches the caller as `Error::Custom`.
+    fn prepare<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        operation_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// The generated client's inner state: an optional [`RequestHook`].
+#[derive(Clone, Default)]
+pub struct Hooks {
+    hook: Option<Arc<dyn RequestHook>>,
+}
+
+impl Hooks {
+    /// Hooks that run `hook` before every request.
+    pub fn new(hook: Arc<dyn RequestHook>) -> Self {
+        Hooks { hook: Some(hook) }
+    }
+
+    /// No hooks: requests go out exactly as generated.
+    pub fn none() -> Self {
+        Hooks::default()
+    }
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks").field("installed", &self.hook.is_some()).finish()
+    }
+}
+
+/// Status and headers of the last response seen inside [`capture_response`].
+#[derive(Clone, Debug)]
+pub struct ResponseMeta {
+    /// HTTP status.
+    pub status: reqwest::StatusCode,
+    /// Response headers.
+    pub headers: reqwest::header::HeaderMap,
+}
+
+tokio::task_local! {
+    static LAST_RESPONSE: RefCell<Option<ResponseMeta>>;
+}
+
+/// Runs `call` (one generated operation) and returns its output together with
+/// the status and headers of the response it received, if any.
+///
+/// ```
+/// # async fn demo(client: &psg_client::Client) {
+/// let (result, meta) = psg_client::capture_response(client.get_password_sync_group("id")).await;
+/// if let (Err(_), Some(meta)) = (&result, &meta) {
+///     println!("failed with {}", meta.status);
+/// }
+/// # }
+/// ```
+pub async fn capture_response<F: Future>(call: F) -> (F::Output, Option<ResponseMeta>) {
+    LAST_RESPONSE
+        .scope(RefCell::new(None), async move {
+            let out = call.await;
+            let meta = LAST_RESPONSE.with(|cell| cell.borrow_mut().take());
+            (out, meta)
+        })
+        .await
+}
+
+impl ClientHooks<Hooks> for Client {
+    async fn pre<E>(&self, request: &mut reqwest::Request, info: &OperationInfo) -> Result<(), Error<E>> {
+        match &self.inner().hook {
+            Some(hook) => hook.prepare(request, info.operation_id).await.map_err(Error::Custom),
+            None => Ok(()),
+        }
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let result = self.client().execute(request).await;
+        if let Ok(response) = &result {
+            let meta = ResponseMeta { status: response.status(), headers: response.headers().clone() };
+            // Outside `capture_response` there is no slot; nothing to record.
+            let _ = LAST_RESPONSE.try_with(|cell| *cell.borrow_mut() = Some(meta));
+        }
+        result
+    }
+}
