@@ -1,0 +1,293 @@
+//! A local, in-memory server of SailPoint ISC's beta **Password Sync Groups**
+//! API, for tests, demos and benchmarks: OAuth client credentials, the
+//! documented domain rules and error bodies, ISC's sliding-window rate limit,
+//! seeded fault injection and an optional state file.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use psg_emulator::Emulator;
+//!
+//! let emulator = Emulator::builder().bind("127.0.0.1:0".parse().unwrap()).groups(3).start().await?;
+//! let catalog = emulator.catalog();
+//! assert_eq!(catalog.source_ids.len(), 5);
+//! println!("API root: {}/beta", emulator.base_url());
+//! emulator.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The same server runs as the binary `psg-emulator` (and `psg emulator`).
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub mod admin;
+pub mod auth;
+pub mod config;
+pub mod faults;
+pub mod limits;
+mod routes;
+pub mod rules;
+mod server;
+pub mod state;
+
+pub use admin::Stats;
+pub use config::{ClientSpec, Config, EmulatorArgs, Latency, MANAGE_SCOPE, READ_SCOPE, RateLimit};
+pub use faults::{Fault, FaultSpec};
+pub use state::{Catalog, Group};
+
+/// State shared by every connection.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) catalog: Catalog,
+    pub(crate) store: Mutex<state::Store>,
+    pub(crate) tokens: Mutex<auth::TokenStore>,
+    pub(crate) windows: Mutex<HashMap<String, limits::SlidingWindow>>,
+    pub(crate) faults: Mutex<faults::FaultInjector>,
+    pub(crate) latency_rng: Mutex<ChaCha8Rng>,
+    pub(crate) stats: Mutex<Stats>,
+}
+
+impl Shared {
+    fn new(config: Config) -> io::Result<Self> {
+        if config.groups > 0 && (config.sources < 2 || config.policies < 1) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "--groups needs at least 2 --sources and 1 --policies to create valid groups",
+            ));
+        }
+        let catalog = Catalog::new(config.sources, config.policies);
+        let store = state::Store::open(config.state_file.as_deref()).map_err(io::Error::other)?;
+        let shared = Shared {
+            catalog,
+            store: Mutex::new(store),
+            tokens: Mutex::default(),
+            windows: Mutex::default(),
+            faults: Mutex::new(faults::FaultInjector::new(config.faults.clone(), config.fault_seed)),
+            latency_rng: Mutex::new(ChaCha8Rng::seed_from_u64(config.fault_seed ^ 0x5eed)),
+            stats: Mutex::default(),
+            config,
+        };
+        if shared.store.lock().expect("store lock").groups().is_empty() {
+            shared.seed_groups().map_err(io::Error::other)?;
+        }
+        Ok(shared)
+    }
+
+    fn seed_groups(&self) -> Result<(), String> {
+        let mut store = self.store.lock().expect("store lock");
+        let (sources, policies) = (&self.catalog.source_ids, &self.catalog.password_policy_ids);
+        for i in 0..self.config.groups {
+            store.create(state::GroupInput {
+                name: format!("Sync group {:05}", i + 1),
+                password_policy_id: policies[i % policies.len()].clone(),
+                source_ids: vec![
+                    sources[i % sources.len()].clone(),
+                    sources[(i + 1) % sources.len()].clone(),
+                ],
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Back to the initial state: seeded groups, zero counters, empty windows.
+    pub(crate) fn reset(&self) -> Result<(), String> {
+        self.store.lock().expect("store lock").clear()?;
+        self.seed_groups()?;
+        *self.stats.lock().expect("stats lock") = Stats::default();
+        self.windows.lock().expect("windows lock").clear();
+        Ok(())
+    }
+}
+
+/// Entry point: `Emulator::builder()...start().await`.
+pub struct Emulator;
+
+impl Emulator {
+    /// A builder with the defaults of the `psg-emulator` binary.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder { config: Config::default() }
+    }
+}
+
+/// Sets up an emulator; every command-line option has a method here.
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    config: Config,
+}
+
+impl EmulatorBuilder {
+    /// A builder from a complete configuration.
+    pub fn from_config(config: Config) -> Self {
+        EmulatorBuilder { config }
+    }
+    /// Address to listen on (port 0 picks a free one). Default `127.0.0.1:8620`.
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.config.bind = addr;
+        self
+    }
+    /// Listen on a free loopback port: what tests want.
+    pub fn ephemeral(self) -> Self {
+        self.bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+    /// Adds an accepted client (the first call replaces the default demo client).
+    pub fn client(mut self, client: ClientSpec) -> Self {
+        if self.config.clients == vec![ClientSpec::demo()] {
+            self.config.clients.clear();
+        }
+        self.config.clients.push(client);
+        self
+    }
+    /// Keeps the demo client and adds another.
+    pub fn extra_client(mut self, client: ClientSpec) -> Self {
+        self.config.clients.push(client);
+        self
+    }
+    /// Lifetime of issued tokens. Default 749 s.
+    pub fn token_ttl(mut self, ttl: Duration) -> Self {
+        self.config.token_ttl = ttl;
+        self
+    }
+    /// Number of known sources. Default 5.
+    pub fn sources(mut self, n: usize) -> Self {
+        self.config.sources = n;
+        self
+    }
+    /// Number of known policies. Default 5.
+    pub fn policies(mut self, n: usize) -> Self {
+        self.config.policies = n;
+        self
+    }
+    /// Groups to create at start. Default 0.
+    pub fn groups(mut self, n: usize) -> Self {
+        self.config.groups = n;
+        self
+    }
+    /// Per-client limit; `None` turns it off. Default 100/10 s.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.config.rate_limit = limit;
+        self
+    }
+    /// Latency added to every API response.
+    pub fn latency(mut self, latency: Latency) -> Self {
+        self.config.latency = latency;
+        self
+    }
+    /// Faults to inject, and the seed that makes them repeatable.
+    pub fn faults(mut self, faults: FaultSpec, seed: u64) -> Self {
+        self.config.faults = faults;
+        self.config.fault_seed = seed;
+        self
+    }
+    /// How long a `slow` fault stalls. Default 60 s.
+    pub fn slow_delay(mut self, delay: Duration) -> Self {
+        self.config.slow_delay = delay;
+        self
+    }
+    /// Persist groups in `file` (loaded at start, saved after each change).
+    pub fn state_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.config.state_file = Some(file.into());
+        self
+    }
+
+    /// Binds and starts serving in the background of the current runtime.
+    pub async fn start(self) -> io::Result<EmulatorHandle> {
+        let shared = Arc::new(Shared::new(self.config)?);
+        let listener = TcpListener::bind(shared.config.bind).await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = watch::channel(false);
+        let app = routes::router(shared.clone());
+        let task = tokio::spawn(server::serve(listener, app, rx));
+        Ok(EmulatorHandle { addr, shared, shutdown: tx, task: Some(task) })
+    }
+}
+
+/// A running emulator. Dropping it stops accepting connections.
+pub struct EmulatorHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl EmulatorHandle {
+    /// `http://HOST:PORT`, the tenant root (the API is under `/beta`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// Known source and policy ids.
+    pub fn catalog(&self) -> Catalog {
+        self.shared.catalog.clone()
+    }
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.shared.stats.lock().expect("stats lock").clone()
+    }
+    /// The stored groups in creation order.
+    pub fn groups(&self) -> Vec<Group> {
+        self.shared.store.lock().expect("store lock").groups().to_vec()
+    }
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+    /// Stops accepting, lets open requests finish (up to 5 s) and returns.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// Runs an emulator until SIGINT or SIGTERM: prints exactly
+/// `listening on http://HOST:PORT` as the first line on stdout (flushed).
+/// Used by the `psg-emulator` binary and by `psg emulator`.
+pub async fn run_foreground(config: Config) -> io::Result<()> {
+    use std::io::Write;
+    let handle = EmulatorBuilder::from_config(config).start().await?;
+    {
+        let mut out = io::stdout().lock();
+        writeln!(out, "listening on {}", handle.base_url())?;
+        out.flush()?;
+    }
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    handle.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,184 @@
+//! The API's domain rules for a group body, as the beta spec documents them.
+
+use serde_json::Value;
+
+use crate::state::{Catalog, GroupInput};
+
+/// A rule violation: the field and a sentence that names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The offending field (`name`, `passwordPolicyId`, `sourceIds`, or `body`).
+    pub field: &'static str,
+    /// Human-readable text naming the field.
+    pub text: String,
+}
+
+fn violation(field: &'static str, text: impl Into<String>) -> Violation {
+    Violation { field, text: text.into() }
+}
+
+/// Checks a create or replace body. `id`, `created` and `modified` are ignored
+/// (clients send them back, sometimes as null); unknown fields are ignored.
+pub fn validate_group(body: &[u8], catalog: &Catalog) -> Result<GroupInput, Vec<Violation>> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| vec![violation("body", format!("The request body is not valid JSON: {e}."))])?;
+    let Some(obj) = value.as_object() else {
+        return Err(vec![violation("body", "The request body must be a JSON object.")]);
+    };
+    let mut errors = Vec::new();
+    let name = match obj.get("name") {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        Some(Value::String(_)) => {
+            errors.push(violation("name", "The field 'name' must not be empty."));
+            None
+        }
+        None | Some(Value::Null) => {
+            errors.push(violation("name", "The field 'name' is required."));
+            None
+        }
+        Some(_) => {
+            errors.push(violation("name", "The field 'name' must be a string."));
+            None
+        }
+    };
+    let policy = match obj.get("passwordPolicyId") {
+        Some(Value::String(s)) if catalog.password_policy_ids.contains(s) => Some(s.clone()),
+        Some(Value::String(s)) => {
+            errors.push(violation(
+                "passwordPolicyId",
+                format!("The field 'passwordPolicyId' names an unknown password policy '{s}'."),
+            ));
+            None
+        }
+        None | Some(Value::Null) => {
+            errors.push(violation("passwordPolicyId", "The field 'passwordPolicyId' is required."));
+            None
+        }
+        Some(_) => {
+            errors.push(violation("passwordPolicyId", "The field 'passwordPolicyId' must be a string."));
+            None
+        }
+    };
+    let sources = match obj.get("sourceIds") {
+        Some(Value::Array(items)) => {
+            let mut ids: Vec<String> = Vec::new();
+            let mut ok = true;
+            for item in items {
+                match item {
+                    Value::String(s) if !catalog.source_ids.contains(s) => {
+                        errors.push(violation(
+                            "sourceIds",
+                            format!(
+                                "The field 'sourceIds' names an unknown or not password-managed source '{s}'."
+                            ),
+                        ));
+                        ok = false;
+                    }
+                    Value::String(s) if ids.contains(s) => {
+                        errors.push(violation(
+                            "sourceIds",
+                            format!("The field 'sourceIds' lists source '{s}' twice."),
+                        ));
+                        ok = false;
+                    }
+                    Value::String(s) => ids.push(s.clone()),
+                    _ => {
+                        errors.push(violation(
+                            "sourceIds",
+                            "The field 'sourceIds' must be an array of strings.",
+                        ));
+                        ok = false;
+                    }
+                }
+            }
+            if ok && ids.len() < 2 {
+                errors.push(violation(
+                    "sourceIds",
+                    "The field 'sourceIds' must list at least two distinct password-managed sources.",
+                ));
+                ok = false;
+            }
+            ok.then_some(ids)
+        }
+        None | Some(Value::Null) => {
+            errors.push(violation(
+                "sourceIds",
+                "The field 'sourceIds' is required and must list at least two sources.",
+            ));
+            None
+        }
+        Some(_) => {
+            errors.push(violation("sourceIds", "The field 'sourceIds' must be an array of strings."));
+            None
+        }
+    };
+    match (name, policy, sources) {
+        (Some(name), Some(password_policy_id), Some(source_ids)) if errors.is_empty() => {
+            Ok(GroupInput { name, password_policy_id, source_ids })
+        }
+        _ => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cat() -> Catalog {
+        Catalog::new(3, 1)
+    }
+
+    fn body(v: serde_json::Value) -> Vec<u8> {
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    #[test]
+    fn valid_body_ignores_volatile_and_unknown_fields() {
+        let c = cat();
+        let b =
+            body(serde_json::json!({"id": null, "created": null, "modified": "x", "extra": 1, "name": "n",
+            "passwordPolicyId": c.password_policy_ids[0], "sourceIds": [c.source_ids[0], c.source_ids[1]]}));
+        let g = validate_group(&b, &c).unwrap();
+        assert_eq!(g.name, "n");
+    }
+
+    #[test]
+    fn each_violation_names_its_field() {
+        let c = cat();
+        let cases = [
+            (
+                serde_json::json!({"name": "", "passwordPolicyId": c.password_policy_ids[0], "sourceIds": [c.source_ids[0], c.source_ids[1]]}),
+                "name",
+            ),
+            (
+                serde_json::json!({"name": "n", "passwordPolicyId": "nope", "sourceIds": [c.source_ids[0], c.source_ids[1]]}),
+                "passwordPolicyId",
+            ),
+            (
+                serde_json::json!({"name": "n", "passwordPolicyId": c.password_policy_ids[0], "sourceIds": [c.source_ids[0]]}),
+                "sourceIds",
+            ),
+            (
+                serde_json::json!({"name": "n", "passwordPolicyId": c.password_policy_ids[0], "sourceIds": [c.source_ids[0], c.source_ids[0]]}),
+                "sourceIds",
+            ),
+            (
+                serde_json::json!({"name": "n", "passwordPolicyId": c.password_policy_ids[0], "sourceIds": "x"}),
+                "sourceIds",
+            ),
+            (
+                serde_json::json!({"name": 5, "passwordPolicyId": c.password_policy_ids[0], "sourceIds": [c.source_ids[0], c.source_ids[1]]}),
+                "name",
+            ),
+        ];
+        for (b, field) in cases {
+            let errs = validate_group(&body(b.clone()), &c).unwrap_err();
+            assert_eq!(errs.len(), 1, "{b}: {errs:?}");
+            assert_eq!(errs[0].field, field);
+            assert!(errs[0].text.contains(field), "{}", errs[0].text);
+        }
+        assert_eq!(validate_group(b"{oops", &c).unwrap_err()[0].field, "body");
+        assert_eq!(validate_group(b"[]", &c).unwrap_err()[0].field, "body");
+        assert_eq!(validate_group(b"{}", &c).unwrap_err().len(), 3);
+    }
+}
