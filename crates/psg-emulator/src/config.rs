@@ -86,6 +86,17 @@ impl RateLimit {
     pub const ISC: RateLimit = RateLimit { count: 100, window: Duration::from_secs(10) };
 }
 
+/// A parsed `--rate-limit` value: `None` means off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitSetting(pub Option<RateLimit>);
+
+impl FromStr for RateLimitSetting {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_rate_limit(s).map(RateLimitSetting)
+    }
+}
+
 /// Parses `COUNT/SECS` or `off` (`None`).
 pub fn parse_rate_limit(s: &str) -> Result<Option<RateLimit>, String> {
     if s.eq_ignore_ascii_case("off") {
@@ -198,8 +209,8 @@ pub struct EmulatorArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub groups: usize,
     /// Per-client limit over a sliding window: COUNT/SECS, or `off`.
-    #[arg(long, default_value = "100/10", value_parser = parse_rate_limit, value_name = "COUNT/SECS|off")]
-    pub rate_limit: Option<RateLimit>,
+    #[arg(long, default_value = "100/10", value_name = "COUNT/SECS|off")]
+    pub rate_limit: RateLimitSetting,
     /// Latency added to every API response: MS or MS..MS.
     #[arg(long, value_name = "MS[..MS]")]
     pub latency: Option<Latency>,
@@ -225,7 +236,7 @@ impl EmulatorArgs {
             sources: self.sources,
             policies: self.policies,
             groups: self.groups,
-            rate_limit: self.rate_limit,
+            rate_limit: self.rate_limit.0,
             latency: self.latency.unwrap_or_default(),
             faults: self.faults.unwrap_or_default(),
             fault_seed: self.fault_seed,
