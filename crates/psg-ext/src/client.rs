@@ -1,0 +1,321 @@
+//! [`Client`]: construction, and the one loop every operation goes through
+//! (rate limit → token → send → classify → retry or return).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use psg_client::hooks::{BoxFuture, Hooks, RequestHook};
+use psg_client::types::ApiErrorBody;
+use psg_client::{ResponseMeta, ResponseValue, capture_response};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::auth::Auth;
+use crate::config::{ClientBuilder, Config, Settings, load_profile, profile_file_path};
+use crate::error::{Error, FailedResponse, parse_retry_after, snippet};
+use crate::rate_limit::RateLimiter;
+use crate::retry::{Decision, Idempotency, Outcome, RetryBudget};
+use crate::secret::Secret;
+
+tokio::task_local! {
+    /// The bearer token of the attempt running in this task.
+    static BEARER: Secret;
+}
+
+/// Puts the current attempt's token into the `Authorization` header.
+struct BearerHook;
+
+impl RequestHook for BearerHook {
+    fn prepare<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        _op: &'a str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let header = BEARER.try_with(|t| HeaderValue::from_str(&format!("Bearer {}", t.expose())));
+            if let Ok(value) = header {
+                let mut value = value.map_err(|_| {
+                    "the access token contains characters not allowed in a header".to_string()
+                })?;
+                value.set_sensitive(true);
+                request.headers_mut().insert(AUTHORIZATION, value);
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A client of the Password Sync Groups API. Cheap to clone; clones share
+/// the token cache, the rate limiter and the retry budget.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), psg_ext::Error> {
+/// let client = psg_ext::Client::from_env()?; // SAIL_BASE_URL, SAIL_CLIENT_ID, SAIL_CLIENT_SECRET
+/// let group = client.get_group("2c9180887d9c0c5e017da4b4f3d2004c").await?;
+/// println!("{:?} has {} sources", group.name, group.source_ids.len());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    pub(crate) generated: psg_client::Client,
+    auth: Auth,
+    limiter: RateLimiter,
+    budget: RetryBudget,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.config.base_url.as_str())
+            .field("rate_limit", &self.inner.config.rate_limit)
+            .field("max_attempts", &self.inner.config.retry.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Describes one operation for the retry loop and tracing.
+pub(crate) struct Op<'a> {
+    pub id: &'static str,
+    pub method: &'static str,
+    pub path: &'static str,
+    pub idempotency: Idempotency,
+    pub group_id: Option<&'a str>,
+}
+
+/// Why an attempt failed, before it becomes an [`Error`].
+enum AttemptFailure {
+    Response(Box<FailedResponse>),
+    Transport(reqwest::Error, Outcome),
+    Decode(reqwest::StatusCode, String),
+    Refused(String),
+}
+
+impl Client {
+    /// A builder to set everything in code.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// From `SAIL_BASE_URL`, `SAIL_CLIENT_ID` and `SAIL_CLIENT_SECRET` (or
+    /// `SAIL_ACCESS_TOKEN`), like SailPoint's SDKs.
+    pub fn from_env() -> Result<Self, Error> {
+        ClientBuilder::from_settings(Settings::from_env()).build()
+    }
+
+    /// From profile `name` of the profile file (`$PSG_CONFIG`, else
+    /// `<config dir>/psg/config.toml`); `SAIL_*` variables override it.
+    pub fn from_profile(name: &str) -> Result<Self, Error> {
+        let path = profile_file_path().ok_or_else(|| {
+            Error::config("no config directory on this platform: set PSG_CONFIG to the profile file")
+        })?;
+        ClientBuilder::from_settings(load_profile(&path, name)?.overlay(Settings::from_env())).build()
+    }
+
+    /// From a validated [`Config`].
+    pub fn from_config(config: Config) -> Result<Self, Error> {
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .user_agent(config.user_agent.clone())
+            .tcp_nodelay(true);
+        if let Some(proxy) = &config.proxy {
+            let proxy = reqwest::Proxy::all(proxy)
+                .map_err(|e| Error::config(format!("proxy URL '{proxy}' is not valid: {e}")))?;
+            http = http.proxy(proxy);
+        }
+        for (i, pem) in config.root_certificates.iter().enumerate() {
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| Error::config(format!("root certificate #{} is not valid PEM: {e}", i + 1)))?;
+            http = http.add_root_certificate(cert);
+        }
+        let http = http.build().map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        let generated = psg_client::Client::new_with_client(
+            &config.api_root(),
+            http.clone(),
+            Hooks::new(Arc::new(BearerHook)),
+        );
+        let inner = Inner {
+            auth: Auth::new(&config, http),
+            limiter: RateLimiter::new(config.rate_limit),
+            budget: RetryBudget::new(config.retry.budget_capacity),
+            generated,
+            config,
+        };
+        Ok(Client { inner: Arc::new(inner) })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Runs one operation with rate limiting, auth and retries.
+    pub(crate) async fn call<T, F, Fut>(&self, op: Op<'_>, send: F) -> Result<ResponseValue<T>, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, psg_client::Error<ApiErrorBody>>>,
+    {
+        let span = tracing::info_span!("psg.operation", op = op.id, method = op.method, path = op.path);
+        self.call_inner(&op, send).instrument(span).await
+    }
+
+    async fn call_inner<T, F, Fut>(&self, op: &Op<'_>, send: F) -> Result<ResponseValue<T>, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, psg_client::Error<ApiErrorBody>>>,
+    {
+        let inner = &self.inner;
+        let mut attempt = 0u32;
+        let mut refreshed_after_401 = false;
+        loop {
+            attempt += 1;
+            let waited = inner.limiter.acquire().await;
+            let token = inner.auth.bearer().await?;
+            let started = Instant::now();
+            let (result, meta) = capture_response(BEARER.scope(token.clone(), send())).await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let failure = match result {
+                Ok(value) => {
+                    inner.budget.on_success();
+                    tracing::debug!(
+                        attempt,
+                        status = value.status().as_u16(),
+                        elapsed_ms,
+                        waited_ms = waited.as_millis() as u64,
+                        "attempt succeeded"
+                    );
+                    return Ok(value);
+                }
+                Err(e) => classify(e, meta).await,
+            };
+            let outcome = match &failure {
+                AttemptFailure::Response(r) => {
+                    Outcome::Status { code: r.status.as_u16(), retry_after: parse_retry_after(&r.headers) }
+                }
+                AttemptFailure::Transport(_, outcome) => *outcome,
+                AttemptFailure::Decode(..) | AttemptFailure::Refused(_) => {
+                    return Err(into_error(failure, op, attempt));
+                }
+            };
+            let tracking_id = if let AttemptFailure::Response(r) = &failure {
+                r.body.as_ref().and_then(|b| b.tracking_id.clone())
+            } else {
+                None
+            };
+            if let Outcome::Status { code: 401, .. } = outcome
+                && inner.auth.can_refresh()
+                && !refreshed_after_401
+            {
+                tracing::info!(attempt, elapsed_ms, "401: refreshing the token and replaying once");
+                inner.auth.invalidate(&token).await;
+                refreshed_after_401 = true;
+                attempt -= 1;
+                continue;
+            }
+            let decision =
+                inner.config.retry.decide(attempt, outcome, op.idempotency, &inner.budget, rand::random());
+            if let Outcome::Status { code: 429, retry_after } = outcome {
+                let pause = match decision {
+                    Decision::RetryAfter(wait) => wait,
+                    Decision::GiveUp(_) => {
+                        retry_after.unwrap_or_default().min(inner.config.retry.max_retry_after)
+                    }
+                };
+                inner.limiter.pause_for(pause);
+            }
+            match decision {
+                Decision::RetryAfter(wait) => {
+                    tracing::info!(
+                        attempt,
+                        ?outcome,
+                        tracking_id,
+                        elapsed_ms,
+                        wait_ms = wait.as_millis() as u64,
+                        "attempt failed; retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                Decision::GiveUp(reason) => {
+                    tracing::warn!(
+                        attempt,
+                        ?outcome,
+                        ?reason,
+                        tracking_id,
+                        elapsed_ms,
+                        "attempt failed; giving up"
+                    );
+                    return Err(into_error(failure, op, attempt));
+                }
+            }
+        }
+    }
+}
+
+async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseMeta>) -> AttemptFailure {
+    use psg_client::Error as E;
+    let transport = |e: reqwest::Error| {
+        let outcome = if e.is_connect() {
+            Outcome::ConnectFailed
+        } else if e.is_timeout() {
+            Outcome::TimedOut
+        } else {
+            Outcome::ConnectionLost
+        };
+        AttemptFailure::Transport(e, outcome)
+    };
+    match error {
+        E::ErrorResponse(rv) => {
+            let status = rv.status();
+            let headers = rv.headers().clone();
+            AttemptFailure::Response(Box::new(FailedResponse {
+                status,
+                headers,
+                body: Some(rv.into_inner()),
+                snippet: String::new(),
+            }))
+        }
+        E::UnexpectedResponse(response) => {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let bytes = response.bytes().await.unwrap_or_default();
+            let body = serde_json::from_slice::<ApiErrorBody>(&bytes).ok();
+            AttemptFailure::Response(Box::new(FailedResponse {
+                status,
+                headers,
+                body,
+                snippet: snippet(&bytes),
+            }))
+        }
+        E::InvalidResponsePayload(bytes, e) => match meta {
+            Some(meta) if !meta.status.is_success() => AttemptFailure::Response(Box::new(FailedResponse {
+                status: meta.status,
+                headers: meta.headers,
+                body: None,
+                snippet: snippet(&bytes),
+            })),
+            Some(meta) => AttemptFailure::Decode(meta.status, format!("{e} in {}", snippet(&bytes))),
+            None => AttemptFailure::Decode(reqwest::StatusCode::OK, e.to_string()),
+        },
+        E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => transport(e),
+        E::InvalidRequest(m) | E::Custom(m) => AttemptFailure::Refused(m),
+    }
+}
+
+fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32) -> Error {
+    match failure {
+        AttemptFailure::Response(r) => r.into_error(op.id, op.group_id, attempts),
+        AttemptFailure::Transport(source, Outcome::TimedOut) => {
+            drop(source);
+            Error::Timeout { operation: op.id, attempts }
+        }
+        AttemptFailure::Transport(source, _) => Error::Transport { operation: op.id, attempts, source },
+        AttemptFailure::Decode(status, message) => Error::Decode { operation: op.id, status, message },
+        AttemptFailure::Refused(message) => Error::InvalidInput { field: "request", message },
+    }
+}
