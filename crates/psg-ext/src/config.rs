@@ -134,6 +134,19 @@ pub fn parse_rate_limit(s: &str) -> Result<Option<RateLimit>, String> {
     Ok(Some(RateLimit { count, window: Duration::from_secs_f64(secs) }))
 }
 
+fn read_profiles(path: &Path) -> Result<ProfileFile, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::config(format!(
+            "cannot read profile file {}: {e} (create it, or point {ENV_CONFIG_FILE} at an existing file)",
+            path.display()
+        ))
+    })?;
+    toml::from_str(&text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(1);
+        Error::config(format!("{}:{line}: {}", path.display(), e.message()))
+    })
+}
+
 /// Reads profile `name` from the TOML file at `path`.
 ///
 /// ```toml
@@ -144,16 +157,7 @@ pub fn parse_rate_limit(s: &str) -> Result<Option<RateLimit>, String> {
 /// rate_limit = "100/10"   # or "off"
 /// ```
 pub fn load_profile(path: &Path, name: &str) -> Result<Settings, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::config(format!(
-            "cannot read profile file {}: {e} (create it, or point {ENV_CONFIG_FILE} at an existing file)",
-            path.display()
-        ))
-    })?;
-    let file: ProfileFile = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(1);
-        Error::config(format!("{}:{line}: {}", path.display(), e.message()))
-    })?;
+    let file = read_profiles(path)?;
     let profile = file.profiles.get(name).ok_or_else(|| {
         let known: Vec<_> = file.profiles.keys().cloned().collect();
         Error::config(format!(
@@ -162,6 +166,20 @@ pub fn load_profile(path: &Path, name: &str) -> Result<Settings, Error> {
             if known.is_empty() { "none".to_string() } else { known.join(", ") }
         ))
     })?;
+    profile_settings(path, name, profile)
+}
+
+/// The `default` profile when the file exists and has one; `None` otherwise.
+/// A file that exists but does not parse is still an error.
+pub fn load_default_profile(path: &Path) -> Result<Option<Settings>, Error> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let file = read_profiles(path)?;
+    file.profiles.get("default").map(|p| profile_settings(path, "default", p)).transpose()
+}
+
+fn profile_settings(path: &Path, name: &str, profile: &Profile) -> Result<Settings, Error> {
     let origin = format!("profile '{name}' in {}", path.display());
     let rate_limit = profile
         .rate_limit

@@ -1,0 +1,188 @@
+//! The command line's shape: every command, flag and help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  API or network failure (the error line says what the server answered)
+  2  usage error or bad input (nothing was sent)
+
+Credentials come from SAIL_BASE_URL, SAIL_CLIENT_ID and SAIL_CLIENT_SECRET
+(or SAIL_ACCESS_TOKEN), or from a profile in $PSG_CONFIG
+(default: <config dir>/psg/config.toml); flags override both.";
+
+/// psg: manage SailPoint ISC password sync groups, by hand or as code.
+#[derive(Debug, Parser)]
+#[command(name = "psg", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted before or after any subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Tenant API root, e.g. https://acme.api.identitynow.com (overrides SAIL_BASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Profile of the profile file to use (default: `default` when the file has it).
+    #[arg(long, global = true, env = "PSG_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Output format [default: table on a terminal, json otherwise].
+    #[arg(short = 'o', long, global = true, value_enum)]
+    pub output: Option<OutputFormat>,
+    /// More logging on stderr: -v for each request, -vv for details.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Never draw progress bars.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    /// Per-request timeout in seconds.
+    #[arg(long, global = true, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Attempts per request, including the first (default 3).
+    #[arg(long, global = true, value_name = "N")]
+    pub max_attempts: Option<u32>,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for people.
+    Table,
+    /// The API's JSON model.
+    Json,
+    /// The API's model as YAML.
+    Yaml,
+    /// One JSON object per line, streamed.
+    Ndjson,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List, read, create, update and delete groups.
+    #[command(subcommand)]
+    Groups(GroupsCommand),
+    /// Write every group as a desired-state YAML document, ready for `apply`.
+    #[command(after_help = "Example:\n  psg export --file groups.yaml")]
+    Export {
+        /// Write here instead of stdout (written atomically).
+        #[arg(long, short = 'f', value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Show what `apply` would change to make the tenant match a file.
+    #[command(
+        after_help = "Example:\n  psg plan -f groups.yaml --prune --detailed-exitcode\n\nWith --detailed-exitcode: 0 no changes, 2 changes, 1 any error."
+    )]
+    Plan(PlanArgs),
+    /// Make the tenant match a desired-state file (groups keyed by name).
+    #[command(after_help = "Example:\n  psg apply -f groups.yaml --prune --yes")]
+    Apply {
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// Apply without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Run the local emulator in the foreground (same options as psg-emulator).
+    #[command(after_help = "Example:\n  psg emulator --bind 127.0.0.1:8620 --groups 20 --faults 503=0.05")]
+    Emulator(psg_emulator::EmulatorArgs),
+    /// A guided tour against an embedded emulator: no tenant, no credentials.
+    #[command(after_help = "Example:\n  psg demo")]
+    Demo,
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  psg completions bash > /etc/bash_completion.d/psg")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// The desired-state file (YAML or JSON), as written by `psg export`.
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub file: PathBuf,
+    /// Also delete groups that the file does not name.
+    #[arg(long)]
+    pub prune: bool,
+    /// Exit 0 when nothing would change, 2 when something would, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// List groups: one page, or every page with --all.
+    #[command(after_help = "Examples:\n  psg groups list --limit 20\n  psg groups list --all -o ndjson")]
+    List {
+        /// Page size, 0 to 250.
+        #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u32).range(0..=250))]
+        limit: u32,
+        /// Items to skip.
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+        /// Every group, all pages (fetched concurrently, printed in order).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show one group.
+    #[command(after_help = "Example:\n  psg groups get 2c9180887d9c0c5e017da4b4f3d2004c -o yaml")]
+    Get {
+        /// The group id.
+        id: String,
+    },
+    /// Create a group from flags or from a file.
+    #[command(
+        after_help = "Examples:\n  psg groups create --name Finance --policy POLICY_ID --source SRC1 --source SRC2\n  psg groups create --file group.yaml"
+    )]
+    Create {
+        /// Name of the group.
+        #[arg(long, required_unless_present = "file", conflicts_with = "file")]
+        name: Option<String>,
+        /// Password policy id.
+        #[arg(long, required_unless_present = "file", conflicts_with = "file")]
+        policy: Option<String>,
+        /// A source id (repeat for each source; at least two).
+        #[arg(long = "source", value_name = "ID", conflicts_with = "file")]
+        sources: Vec<String>,
+        /// A JSON or YAML file with name, passwordPolicyId and sourceIds.
+        #[arg(long, short = 'f', value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Change a group: fetches it, merges the flags, and replaces it (PUT).
+    #[command(
+        after_help = "Examples:\n  psg groups update ID --name \"Finance apps\"\n  psg groups update ID --source SRC1 --source SRC3\n  psg groups update ID --file group.yaml"
+    )]
+    Update {
+        /// The group id.
+        id: String,
+        /// New name.
+        #[arg(long, conflicts_with = "file")]
+        name: Option<String>,
+        /// New password policy id.
+        #[arg(long, conflicts_with = "file")]
+        policy: Option<String>,
+        /// New list of sources (repeat for each; replaces the old list).
+        #[arg(long = "source", value_name = "ID", conflicts_with = "file")]
+        sources: Vec<String>,
+        /// A JSON or YAML file with the whole group.
+        #[arg(long, short = 'f', value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Delete groups (asks on a terminal; elsewhere needs --yes).
+    #[command(after_help = "Example:\n  psg groups delete ID1 ID2 --yes")]
+    Delete {
+        /// Group ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}

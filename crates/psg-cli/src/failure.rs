@@ -1,0 +1,61 @@
+//! What the user sees when something fails: one line on stderr and an exit
+//! code (1: API or network, 2: usage or bad input).
+
+use std::fmt;
+
+use psg_ext::Error;
+
+/// Exit code for API and network failures.
+pub const EXIT_API: u8 = 1;
+/// Exit code for usage errors and bad input.
+pub const EXIT_USAGE: u8 = 2;
+
+/// A failure of a command, ready to print.
+#[derive(Debug)]
+pub struct Failure {
+    /// One line, naming what is wrong and what to do.
+    pub message: String,
+    /// The process exit code.
+    pub code: u8,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Failure {
+    /// Bad input or usage: exit 2.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure { message: message.into(), code: EXIT_USAGE }
+    }
+
+    /// API or network trouble: exit 1.
+    pub fn api(message: impl Into<String>) -> Self {
+        Failure { message: message.into(), code: EXIT_API }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let text = e.to_string();
+        match &e {
+            Error::Config(_) | Error::InvalidInput { .. } => Failure::usage(text),
+            Error::Api(detail) if detail.status == 403 => Failure::api(format!(
+                "{text}; the API client needs scope idn:password-sync-group:manage to write (or :read to read)"
+            )),
+            Error::RateLimited { .. } => Failure::api(format!(
+                "{text}; waited as the server asked, then gave up (raise --max-attempts to wait longer)"
+            )),
+            Error::Timeout { .. } => Failure::api(format!("{text} (--timeout sets the per-request limit)")),
+            _ => Failure::api(text),
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::api(format!("I/O error: {e}"))
+    }
+}

@@ -1,0 +1,97 @@
+//! `psg`: the command line. Parses, sets up logging, dispatches, maps
+//! failures to one line on stderr and an exit code.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+mod apply;
+mod cli;
+mod context;
+mod demo;
+mod desired;
+mod failure;
+mod groups_cmd;
+mod output;
+mod plan;
+
+use cli::{Cli, Command};
+use context::Context;
+use failure::{EXIT_API, EXIT_USAGE, Failure};
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "error",
+        1 => "psg_ext=info,psg_cli=info,psg_emulator=info,warn",
+        _ => "psg_ext=debug,psg_cli=debug,psg_emulator=debug,info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PSG_LOG").unwrap_or_else(|_| default.into());
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).init();
+}
+
+/// Runs the command; `Ok` carries the exit code.
+async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let ctx = Context::new(cli.global.clone());
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match cli.command {
+        Command::Groups(command) => groups_cmd::run(&ctx, command, &mut out).await?,
+        Command::Export { file } => {
+            apply::export(&ctx.client()?, file.as_deref(), &mut out).await?;
+            if let Some(path) = file {
+                eprintln!("wrote {}", path.display());
+            }
+        }
+        Command::Plan(args) => {
+            let changes = apply::run_plan(&ctx.client()?, &args, &mut out).await?;
+            if args.detailed_exitcode && changes {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Apply { plan, yes } => {
+            apply::run_apply(&ctx, &ctx.client()?, &plan, yes, &mut out).await?;
+        }
+        Command::Emulator(args) => {
+            // run_foreground prints its own first line on stdout.
+            drop(out);
+            psg_emulator::run_foreground(args.into_config())
+                .await
+                .map_err(|e| Failure::usage(format!("emulator: {e}")))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Demo => demo::run(&cli.global, &mut out).await?,
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "psg", &mut out);
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(EXIT_USAGE) } else { ExitCode::SUCCESS };
+        }
+    };
+    init_tracing(cli.global.verbose);
+    let detailed = matches!(&cli.command, Command::Plan(args) if args.detailed_exitcode);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_API);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            // With --detailed-exitcode, 2 means "changes": every error is 1.
+            ExitCode::from(if detailed { EXIT_API } else { failure.code })
+        }
+    }
+}
