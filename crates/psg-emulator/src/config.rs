@@ -214,7 +214,7 @@ pub struct EmulatorArgs {
     /// Latency added to every API response: MS or MS..MS.
     #[arg(long, value_name = "MS[..MS]")]
     pub latency: Option<Latency>,
-    /// Faults to inject, e.g. 500=0.05,503=0.05,429=0.05,reset=0.02,slow=0.01 (token500=P hits /oauth/token).
+    /// Faults to inject, e.g. 500=0.05,503=0.05,429=0.05,reset=0.02,slow=0.01; lost=P acts, then drops the answer; token500=P hits /oauth/token.
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<FaultSpec>,
     /// Seed of the fault generator: the same seed and request order give the same faults.

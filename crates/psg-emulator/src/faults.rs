@@ -14,6 +14,9 @@ pub enum Fault {
     Reset,
     /// Stall past a typical client timeout before answering.
     Slow,
+    /// Carry out the request, then close the connection without answering:
+    /// the client cannot know whether it took effect.
+    Lost,
 }
 
 impl Fault {
@@ -23,11 +26,13 @@ impl Fault {
             Fault::Status(s) => s.to_string(),
             Fault::Reset => "reset".into(),
             Fault::Slow => "slow".into(),
+            Fault::Lost => "lost".into(),
         }
     }
 }
 
 /// Probabilities of each fault, e.g. `500=0.05,503=0.05,429=0.05,reset=0.02,slow=0.01`.
+/// `lost=P` carries out the request and then drops the answer.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FaultSpec {
     /// API-route faults in the order given.
@@ -55,12 +60,13 @@ impl FromStr for FaultSpec {
                 }
                 "reset" => Fault::Reset,
                 "slow" => Fault::Slow,
+                "lost" => Fault::Lost,
                 code @ ("429" | "500" | "502" | "503" | "504") => {
                     Fault::Status(code.parse().expect("listed code"))
                 }
                 other => {
                     return Err(format!(
-                        "unknown fault kind {other:?}: use 429, 500, 502, 503, 504, reset, slow or token500"
+                        "unknown fault kind {other:?}: use 429, 500, 502, 503, 504, reset, slow, lost or token500"
                     ));
                 }
             };
@@ -116,8 +122,9 @@ mod tests {
 
     #[test]
     fn spec_parses_every_kind() {
-        let s: FaultSpec = "500=0.05,503=0.05,429=0.05,reset=0.02,slow=0.01,token500=0.5".parse().unwrap();
-        assert_eq!(s.api.len(), 5);
+        let s: FaultSpec =
+            "500=0.05,503=0.05,429=0.05,reset=0.02,slow=0.01,lost=0.01,token500=0.5".parse().unwrap();
+        assert_eq!(s.api.len(), 6);
         assert_eq!(s.token500, 0.5);
         assert!("teapot=0.1".parse::<FaultSpec>().unwrap_err().contains("unknown fault kind"));
         assert!("500=2".parse::<FaultSpec>().is_err());

@@ -166,6 +166,11 @@ async fn api_gate(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Res
                 return r;
             }
             Fault::Slow => tokio::time::sleep(s.config.slow_delay).await,
+            Fault::Lost => {
+                let mut r = next.run(req).await;
+                r.extensions_mut().insert(ResetConnection);
+                return r;
+            }
         }
     }
     let latency = s.config.latency;

@@ -463,3 +463,20 @@ async fn latency_does_not_block_other_connections() {
     // 8 sequential waits would take 1.6 s; concurrent ones overlap.
     assert!(elapsed < Duration::from_millis(1200), "{elapsed:?}");
 }
+
+#[tokio::test]
+async fn lost_fault_acts_then_drops_the_answer() {
+    let emu = Emulator::builder()
+        .ephemeral()
+        .rate_limit(None)
+        .faults("lost=1".parse::<FaultSpec>().unwrap(), 5)
+        .start()
+        .await
+        .unwrap();
+    let api = Api::new(&emu).await;
+    let sent =
+        api.req(reqwest::Method::POST, "/beta/password-sync-groups").json(&valid(&emu, "ghost")).send().await;
+    assert!(sent.is_err(), "no answer arrives: {sent:?}");
+    assert_eq!(emu.groups().len(), 1, "the create took effect although no answer came");
+    assert_eq!(emu.stats().faults["lost"], 1);
+}
