@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod generate;
+mod record;
 mod spec;
 mod spec_diff;
 
@@ -34,6 +35,19 @@ enum Task {
         /// Path of the upstream OpenAPI document (YAML or JSON).
         upstream: std::path::PathBuf,
     },
+    /// Record contract fixtures: against a fresh emulator per exchange (default)
+    /// or a live tenant (--base-url; credentials from SAIL_CLIENT_ID and
+    /// SAIL_CLIENT_SECRET, catalog ids from PSG_RECORD_POLICIES and
+    /// PSG_RECORD_SOURCES). Secrets and volatile values become placeholders;
+    /// prints what changed compared with the checked-in fixtures.
+    Record {
+        /// Tenant root, e.g. https://acme.api.identitynow.com.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Output directory. Default: crates/psg-contract/fixtures.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -41,5 +55,6 @@ fn main() -> ExitCode {
     match cli.task {
         Task::Generate { check } => generate::run(check),
         Task::SpecDiff { upstream } => spec_diff::run(&upstream),
+        Task::Record { base_url, out } => record::run(base_url, out),
     }
 }

@@ -1,0 +1,19 @@
+//! Contract fixtures for the Password Sync Groups API.
+//!
+//! One JSON file per exchange lives in `fixtures/` (format: [`fixture`]).
+//! The tests of this crate check every fixture three ways:
+//!
+//! * its response body against the schema the fragment declares (`schema`),
+//! * replayed with httpmock against `psg-ext` (`tests/replay.rs`): the request
+//!   the client sends and the value or error the caller gets,
+//! * sent to a fresh emulator (`tests/conformance.rs`): the emulator must
+//!   answer the same status, headers and body shape.
+//!
+//! `cargo xtask record` rewrites the recorded fixtures ([`record`]).
+
+pub mod exchange;
+pub mod fixture;
+pub mod guard;
+pub mod record;
+pub mod scenario;
+pub mod schema;

@@ -1,0 +1,186 @@
+//! The fragment as JSON Schemas: which operations and statuses it
+//! documents, and validation of fixture bodies against them (with the
+//! `jsonschema` crate, after turning OpenAPI 3.0's `nullable` into JSON
+//! Schema).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+/// The fragment, read once.
+pub struct Fragment {
+    doc: Value,
+    components: Value,
+}
+
+/// One documented operation.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// operationId.
+    pub id: String,
+    /// Documented statuses.
+    pub statuses: Vec<u16>,
+}
+
+/// Path of the checked-in fragment.
+pub fn fragment_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/password-sync-groups.yaml")
+}
+
+/// OpenAPI 3.0 schema → JSON Schema: `nullable` becomes `anyOf [.., null]`.
+fn convert(schema: &Value) -> Value {
+    match schema {
+        Value::Object(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                match k.as_str() {
+                    "nullable" | "example" | "description" | "title" => {}
+                    "properties" => {
+                        let props = v
+                            .as_object()
+                            .map(|p| p.iter().map(|(k, v)| (k.clone(), convert(v))).collect())
+                            .unwrap_or_default();
+                        out.insert(k.clone(), Value::Object(props));
+                    }
+                    _ => {
+                        out.insert(k.clone(), convert(v));
+                    }
+                }
+            }
+            if map.get("nullable") == Some(&Value::Bool(true)) {
+                json!({"anyOf": [Value::Object(out), {"type": "null"}]})
+            } else {
+                Value::Object(out)
+            }
+        }
+        Value::Array(items) => Value::Array(items.iter().map(convert).collect()),
+        other => other.clone(),
+    }
+}
+
+impl Fragment {
+    /// Reads the checked-in fragment.
+    pub fn load() -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(fragment_path())?;
+        let doc: Value = serde_yaml::from_str(&text)?;
+        let mut schemas = convert(&doc.pointer("/components/schemas").cloned().unwrap_or_default());
+        // LocaleOrigin is open upstream ("values may be added without notice"):
+        // accept any string or null, as the generated client does.
+        if let Some(origin) = schemas.get_mut("LocaleOrigin") {
+            *origin = json!({"anyOf": [{"type": "string"}, {"type": "null"}]});
+        }
+        let components = json!({"schemas": schemas});
+        Ok(Fragment { doc, components })
+    }
+
+    fn resolve<'a>(&'a self, mut node: &'a Value) -> &'a Value {
+        while let Some(r) = node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+            match self.doc.pointer(r) {
+                Some(target)
+                    if r.starts_with("/components/responses")
+                        || r.starts_with("/components/parameters")
+                        || r.starts_with("/components/headers") =>
+                {
+                    node = target
+                }
+                _ => break,
+            }
+        }
+        node
+    }
+
+    fn operation(&self, id: &str) -> Option<&Value> {
+        self.doc
+            .get("paths")?
+            .as_object()?
+            .values()
+            .flat_map(|item| item.as_object().into_iter().flat_map(|m| m.values()))
+            .find(|op| op.get("operationId").and_then(Value::as_str) == Some(id))
+    }
+
+    /// Every operation with its documented statuses.
+    pub fn operations(&self) -> Vec<Operation> {
+        let mut out = Vec::new();
+        for item in self.doc.get("paths").and_then(Value::as_object).into_iter().flat_map(|p| p.values()) {
+            for op in item.as_object().into_iter().flat_map(|m| m.values()) {
+                let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
+                let statuses = op
+                    .get("responses")
+                    .and_then(Value::as_object)
+                    .map(|r| r.keys().filter_map(|k| k.parse().ok()).collect())
+                    .unwrap_or_default();
+                out.push(Operation { id: id.to_string(), statuses });
+            }
+        }
+        out
+    }
+
+    fn response(&self, op: &str, status: u16) -> Option<&Value> {
+        let r = self.operation(op)?.get("responses")?.get(status.to_string())?;
+        Some(self.resolve(r))
+    }
+
+    /// Headers the fragment declares for `op` answering `status`.
+    pub fn declared_headers(&self, op: &str, status: u16) -> Vec<String> {
+        self.response(op, status)
+            .and_then(|r| r.get("headers"))
+            .and_then(Value::as_object)
+            .map(|h| h.keys().map(|k| k.to_ascii_lowercase()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Checks `body` against the schema of `op`/`status`; each problem names
+    /// its JSON pointer.
+    pub fn validate(&self, op: &str, status: u16, body: Option<&Value>) -> Result<(), Vec<String>> {
+        let response = self
+            .response(op, status)
+            .ok_or_else(|| vec![format!("the fragment documents no {status} for {op}")])?;
+        let schema = response.pointer("/content/application~1json/schema");
+        match (schema, body) {
+            (None, None) => Ok(()),
+            (None, Some(_)) => {
+                Err(vec![format!("{op} {status} has no body in the fragment, but the fixture has one")])
+            }
+            (Some(_), None) => {
+                Err(vec![format!("{op} {status} has a JSON body in the fragment, but the fixture has none")])
+            }
+            (Some(schema), Some(body)) => {
+                let mut root = convert(schema);
+                if let Value::Object(map) = &mut root {
+                    map.insert("components".into(), self.components.clone());
+                }
+                let validator = jsonschema::validator_for(&root)
+                    .map_err(|e| vec![format!("schema of {op} {status}: {e}")])?;
+                let errors: Vec<String> =
+                    validator.iter_errors(body).map(|e| format!("at {}: {e}", e.instance_path())).collect();
+                if errors.is_empty() { Ok(()) } else { Err(errors) }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_names_the_pointer() {
+        let f = Fragment::load().unwrap();
+        assert!(
+            f.validate(
+                "getPasswordSyncGroup",
+                200,
+                Some(&json!({"id": "x", "sourceIds": ["a"], "created": null}))
+            )
+            .is_ok()
+        );
+        let errors =
+            f.validate("getPasswordSyncGroup", 200, Some(&json!({"sourceIds": "not a list"}))).unwrap_err();
+        assert!(errors[0].contains("/sourceIds"), "{errors:?}");
+        let errors = f.validate("getPasswordSyncGroups", 200, Some(&json!([{"name": 3}]))).unwrap_err();
+        assert!(errors[0].contains("/0/name"), "{errors:?}");
+        assert!(f.validate("deletePasswordSyncGroup", 204, None).is_ok());
+        assert_eq!(f.declared_headers("getPasswordSyncGroups", 200), ["x-total-count"]);
+        assert_eq!(f.declared_headers("createPasswordSyncGroup", 429), ["retry-after"]);
+    }
+}
