@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
+mod compat;
 mod generate;
 mod record;
 mod spec;
@@ -40,6 +42,23 @@ enum Task {
     /// SAIL_CLIENT_SECRET, catalog ids from PSG_RECORD_POLICIES and
     /// PSG_RECORD_SOURCES). Secrets and volatile values become placeholders;
     /// prints what changed compared with the checked-in fixtures.
+    /// Build in release and measure psg against the raw HTTP limit.
+    ///
+    /// Client overhead vs bare reqwest, emulator req/s, list-all under 50 ms
+    /// latency vs its lower bound, 1,000 creates under a 100/1 s limit (time
+    /// and 429s), streaming memory 100,000 vs 1,000 groups, `psg --version`
+    /// start time. Prints a table, writes target/bench/report.json and (full
+    /// run) docs/benchmarks.md.
+    Bench {
+        /// Reduced sizes, under a minute, no targets asserted (CI smoke).
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Run SailPoint's official SDKs (PyPI sailpoint 1.4.2 and 2.x, npm
+    /// sailpoint-api-client) against the emulator: every operation, paging with
+    /// count=true, each error status, a token round trip. Installs them into
+    /// ignored folders under compat/.
+    Compat,
     Record {
         /// Tenant root, e.g. https://acme.api.identitynow.com.
         #[arg(long)]
@@ -56,5 +75,7 @@ fn main() -> ExitCode {
         Task::Generate { check } => generate::run(check),
         Task::SpecDiff { upstream } => spec_diff::run(&upstream),
         Task::Record { base_url, out } => record::run(base_url, out),
+        Task::Bench { quick } => bench::run(quick),
+        Task::Compat => compat::run(),
     }
 }

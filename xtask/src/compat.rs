@@ -1,0 +1,181 @@
+//! `cargo xtask compat`: SailPoint's official SDKs against the emulator.
+//!
+//! Installs PyPI `sailpoint==1.4.2` (the `/beta` client), `sailpoint==2.1.72`
+//! (which calls `/password-sync-groups/v1`) and npm
+//! `sailpoint-api-client@1.4.15` into ignored folders under `compat/`, starts
+//! fresh `psg-emulator` processes for each SDK, and runs `compat/`'s scenario
+//! through it. Each SDK prints `N passed, N failed`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+
+/// The emulator's first catalog ids (deterministic).
+const POLICY: &str = "2c91808d000000000000000000700000";
+const SOURCES: &str = "2c918084000000000000000000500000,2c918084000000000000000000500001,2c918084000000000000000000500002,2c918084000000000000000000500003";
+
+/// A `psg-emulator` process, killed when dropped.
+struct Emulator {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_emulator(binary: &Path, extra: &[&str]) -> Result<Emulator, String> {
+    let mut child = Command::new(binary)
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--client",
+            "psg-demo:psg-demo-secret",
+            "--client",
+            "psg-reader:psg-reader-secret:read",
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).map_err(|e| e.to_string())?;
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or_else(|| format!("unexpected first line {line:?}"))?
+        .to_string();
+    Ok(Emulator { child, url })
+}
+
+fn run_quiet(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed:\n{}", String::from_utf8_lossy(&out.stderr)))
+    }
+}
+
+/// Creates `dir` as a virtualenv holding `requirement`, unless it already does.
+fn python_env(dir: &Path, requirement: &str) -> Result<PathBuf, String> {
+    let python = dir.join("bin/python");
+    let marker = dir.join(".psg-installed");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(requirement) {
+        return Ok(python);
+    }
+    run_quiet(Command::new("python3").args(["-m", "venv"]).arg(dir), "python3 -m venv")?;
+    run_quiet(
+        Command::new(&python).args(["-m", "pip", "install", "--quiet", requirement]),
+        &format!("pip install {requirement}"),
+    )?;
+    std::fs::write(marker, requirement).map_err(|e| e.to_string())?;
+    Ok(python)
+}
+
+struct Sdk {
+    name: &'static str,
+    program: PathBuf,
+    args: Vec<String>,
+}
+
+fn install(compat: &Path) -> Result<Vec<Sdk>, String> {
+    let scenario = compat.join("python_scenario.py").display().to_string();
+    let py1 = python_env(&compat.join(".venv-1.4.2"), "sailpoint==1.4.2")?;
+    let py2 = python_env(&compat.join(".venv-2"), "sailpoint==2.1.72")?;
+    if !compat.join("node_modules/sailpoint-api-client").exists() {
+        run_quiet(
+            Command::new("npm").current_dir(compat).args([
+                "install",
+                "--no-package-lock",
+                "--no-audit",
+                "--no-fund",
+                "--silent",
+            ]),
+            "npm install",
+        )?;
+    }
+    Ok(vec![
+        Sdk {
+            name: "python sailpoint 1.4.2 (beta)",
+            program: py1,
+            args: vec![scenario.clone(), "sailpoint.beta".into()],
+        },
+        Sdk {
+            name: "python sailpoint 2.1.72 (v1 paths)",
+            program: py2,
+            args: vec![scenario, "sailpoint.password_sync_groups".into()],
+        },
+        Sdk {
+            name: "typescript sailpoint-api-client 1.4.15",
+            program: "node".into(),
+            args: vec![compat.join("node_scenario.js").display().to_string()],
+        },
+    ])
+}
+
+/// Entry point of the task.
+pub fn run() -> ExitCode {
+    let root = crate::spec::workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    if !matches!(Command::new(&cargo).current_dir(&root).args(["build", "--quiet", "-p", "psg-emulator"]).status(), Ok(s) if s.success())
+    {
+        eprintln!("error: building psg-emulator failed");
+        return ExitCode::FAILURE;
+    }
+    let binary = root.join("target/debug/psg-emulator");
+    let compat = root.join("compat");
+    let sdks = match install(&compat) {
+        Ok(sdks) => sdks,
+        Err(e) => {
+            eprintln!("error: installing the SDKs: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut all_passed = true;
+    for sdk in sdks {
+        let emulators = (|| -> Result<_, String> {
+            Ok((
+                start_emulator(&binary, &["--rate-limit", "off"])?,
+                start_emulator(&binary, &["--faults", "429=1"])?,
+                start_emulator(&binary, &["--faults", "500=1"])?,
+            ))
+        })();
+        let (main, limited, failing) = match emulators {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("== {}", sdk.name);
+        let output = Command::new(&sdk.program)
+            .args(&sdk.args)
+            .current_dir(&compat)
+            .env("PSG_COMPAT_BASE", &main.url)
+            .env("PSG_COMPAT_429_BASE", &limited.url)
+            .env("PSG_COMPAT_500_BASE", &failing.url)
+            .env("PSG_COMPAT_POLICY", POLICY)
+            .env("PSG_COMPAT_SOURCES", SOURCES)
+            .output();
+        match output {
+            Ok(out) => {
+                print!("{}", String::from_utf8_lossy(&out.stdout));
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                if !out.status.success() {
+                    all_passed = false;
+                    eprint!("{stderr}");
+                }
+            }
+            Err(e) => {
+                all_passed = false;
+                println!("0 passed, 1 failed ({}: {e})", sdk.program.display());
+            }
+        }
+    }
+    if all_passed { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
