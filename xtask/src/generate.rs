@@ -68,7 +68,7 @@ pub fn run(check: bool) -> ExitCode {
 pub fn render(path: &Path) -> Result<String, SpecError> {
     let mut value = spec::read_value(path)?;
     prepare_for_progenitor(&mut value);
-    let openapi = spec::to_openapi(path, value)?;
+    let openapi = spec::to_openapi(path, value.clone())?;
 
     let mut settings = progenitor::GenerationSettings::new();
     settings
@@ -81,9 +81,9 @@ pub fn render(path: &Path) -> Result<String, SpecError> {
     let tokens = catch_panic(|| progenitor::Generator::new(&settings).generate_tokens(&openapi)).map_err(|msg| {
         SpecError::new(
             path,
-            "/paths",
+            locate_panic(&value, &settings).unwrap_or_else(|| "/paths".into()),
             format!("progenitor panicked: {msg}"),
-            "simplify the construct it names, or add an in-memory transformation in xtask/src/generate.rs",
+            "give the operation's responses one error body schema or simplify the construct, or add an in-memory transformation in xtask/src/generate.rs",
         )
     })?;
     let tokens = tokens.map_err(|e| {
@@ -164,6 +164,22 @@ pub fn prepare_for_progenitor(doc: &mut Value) {
     }
 }
 
+/// Generates each operation alone to find the one progenitor panics on.
+fn locate_panic(doc: &Value, settings: &progenitor::GenerationSettings) -> Option<String> {
+    let paths = doc.get("paths")?.as_object()?;
+    for (name, item) in paths {
+        for (method, op) in item.as_object()? {
+            let mut single = doc.clone();
+            single["paths"] = json!({ name.clone(): { method.clone(): op.clone() } });
+            let Ok(openapi) = serde_json::from_value::<openapiv3::OpenAPI>(single) else { continue };
+            if catch_panic(|| progenitor::Generator::new(settings).generate_tokens(&openapi)).is_err() {
+                return Some(format!("/paths/{}/{method}", spec::escape_pointer(name)));
+            }
+        }
+    }
+    None
+}
+
 /// Runs `f`, turning a panic into its message without printing a backtrace.
 fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     let previous = panic::take_hook();
@@ -234,6 +250,15 @@ mod tests {
         );
         let err = render(&path).unwrap_err().to_string();
         assert!(err.contains("/paths/~1x/get/responses"), "{err}");
+    }
+
+    #[test]
+    fn a_progenitor_panic_names_the_operation() {
+        // Two error statuses with different body schemas: progenitor 0.15 asserts.
+        let text = "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /ok:\n    get:\n      operationId: fine\n      responses:\n        '200': {description: ok}\n  /bad:\n    get:\n      operationId: broken\n      responses:\n        '400': {description: a, content: {application/json: {schema: {type: object, properties: {a: {type: string}}}}}}\n        '500': {description: b, content: {application/json: {schema: {type: object, properties: {b: {type: integer}}}}}}\n";
+        let path = write_temp("panic", text);
+        let err = render(&path).unwrap_err().to_string();
+        assert!(err.contains("/paths/~1bad/get") && err.contains("progenitor panicked"), "{err}");
     }
 
     #[test]

@@ -60,7 +60,7 @@ enum Task {
     /// ignored folders under compat/.
     Compat,
     Record {
-        /// Tenant root, e.g. https://acme.api.identitynow.com.
+        /// Tenant root, e.g. `https://acme.api.identitynow.com`.
         #[arg(long)]
         base_url: Option<String>,
         /// Output directory. Default: crates/psg-contract/fixtures.

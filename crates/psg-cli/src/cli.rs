@@ -27,7 +27,7 @@ pub struct Cli {
 /// Flags accepted before or after any subcommand.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Tenant API root, e.g. https://acme.api.identitynow.com (overrides SAIL_BASE_URL).
+    /// Tenant API root, e.g. `https://acme.api.identitynow.com` (overrides SAIL_BASE_URL).
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
     /// Profile of the profile file to use (default: `default` when the file has it).

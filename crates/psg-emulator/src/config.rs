@@ -192,7 +192,7 @@ pub struct EmulatorArgs {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:8620")]
     pub bind: SocketAddr,
-    /// Accepted client as ID:SECRET[:SCOPES] (repeatable; scopes `read`, `manage` or full names).
+    /// Accepted client as `ID:SECRET[:SCOPES]` (repeatable; scopes `read`, `manage` or full names).
     /// Default: psg-demo:psg-demo-secret:manage.
     #[arg(long = "client", value_name = "ID:SECRET[:SCOPES]")]
     pub clients: Vec<ClientSpec>,
@@ -211,7 +211,7 @@ pub struct EmulatorArgs {
     /// Per-client limit over a sliding window: COUNT/SECS, or `off`.
     #[arg(long, default_value = "100/10", value_name = "COUNT/SECS|off")]
     pub rate_limit: RateLimitSetting,
-    /// Latency added to every API response: MS or MS..MS.
+    /// Latency added to every API response: `MS` or `MS..MS`.
     #[arg(long, value_name = "MS[..MS]")]
     pub latency: Option<Latency>,
     /// Faults to inject, e.g. 500=0.05,503=0.05,429=0.05,reset=0.02,slow=0.01; lost=P acts, then drops the answer; token500=P hits /oauth/token.
