@@ -263,3 +263,45 @@ impl FailedResponse {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+    use super::*;
+
+    fn with_retry_after(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn retry_after_in_seconds_and_as_an_http_date() {
+        assert_eq!(parse_retry_after(&with_retry_after("7")), Some(Duration::from_secs(7)));
+        let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        let wait = parse_retry_after(&with_retry_after(&future)).unwrap();
+        assert!(wait > Duration::from_secs(27) && wait <= Duration::from_secs(30), "{wait:?}");
+        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&with_retry_after(&past)), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after(&with_retry_after("soon")), None);
+        assert_eq!(parse_retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn unexpected_bodies_keep_a_bounded_snippet() {
+        let big = vec![b'x'; 10_000];
+        assert_eq!(snippet(&big).len(), BODY_SNIPPET_LIMIT);
+        let failed = FailedResponse {
+            status: StatusCode::BAD_GATEWAY,
+            headers: HeaderMap::new(),
+            body: None,
+            snippet: snippet(b"<html>bad gateway</html>"),
+        };
+        let e = failed.into_error("getPasswordSyncGroup", Some("g1"), 3);
+        assert_eq!(e.status(), Some(StatusCode::BAD_GATEWAY));
+        assert!(e.to_string().contains("<html>bad gateway</html>"), "{e}");
+    }
+}
