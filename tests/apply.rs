@@ -120,7 +120,7 @@ async fn an_interrupted_apply_converges_on_rerun_without_duplicates() {
 
 #[tokio::test]
 async fn creates_that_fail_with_500_are_checked_by_name_and_retried() {
-    let emu = emulator(|b| b.faults("500=0.35".parse().unwrap(), 9)).await;
+    let emu = emulator(|b| b.faults("500=0.2".parse().unwrap(), 9)).await;
     let file = temp_dir("flaky").join("groups.yaml");
     let names: Vec<String> = (0..12).map(|i| format!("Flaky {i:02}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();

@@ -164,7 +164,8 @@ async fn apply_one(client: &Client, change: &Change) -> Result<String, Error> {
         Change::Create(d) => {
             let new = to_new(d);
             let mut last_error = None;
-            for _ in 0..3 {
+            // As many tries as the client allows per request, at least three.
+            for _ in 0..client.config().retry.max_attempts.max(3) {
                 match client.create_group(&new).await {
                     Ok(g) => return Ok(format!("created {:?} ({})", d.name, g.id.unwrap_or_default())),
                     Err(e) if outcome_unknown(&e) => {

@@ -26,10 +26,11 @@ impl RateLimit {
     /// ISC's documented limit per client id: 100 requests per 10 seconds.
     pub const ISC_DEFAULT: RateLimit = RateLimit { count: 100, window: Duration::from_secs(10) };
 
-    /// The safety margin added to each window: 2 % of it, at least 20 ms,
-    /// to absorb network jitter between our clock and the server's.
+    /// The safety margin added to each window: 2 % of it, at least 50 ms,
+    /// to absorb network and scheduling jitter between our send and the
+    /// server's count.
     pub fn margin(&self) -> Duration {
-        (self.window / 50).max(Duration::from_millis(20))
+        (self.window / 50).max(Duration::from_millis(50))
     }
 }
 
@@ -160,7 +161,7 @@ mod tests {
         assert_eq!(RateLimit::ISC_DEFAULT.margin(), Duration::from_millis(200));
         assert_eq!(
             RateLimit { count: 5, window: Duration::from_millis(100) }.margin(),
-            Duration::from_millis(20)
+            Duration::from_millis(50)
         );
     }
 }
