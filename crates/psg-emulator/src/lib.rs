@@ -266,28 +266,39 @@ impl Drop for EmulatorHandle {
 /// Used by the `psg-emulator` binary and by `psg emulator`.
 pub async fn run_foreground(config: Config) -> io::Result<()> {
     use std::io::Write;
+    // Listen for signals before announcing the address: a supervisor may
+    // send SIGTERM as soon as it reads the first line.
+    let stop = stop_signal()?;
     let handle = EmulatorBuilder::from_config(config).start().await?;
     {
         let mut out = io::stdout().lock();
         writeln!(out, "listening on {}", handle.base_url())?;
         out.flush()?;
     }
-    wait_for_signal().await;
+    stop.await;
     tracing::info!("shutting down");
     handle.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+/// A future that completes on SIGINT or SIGTERM; the handlers are installed
+/// when this returns.
+#[cfg(unix)]
+fn stop_signal() -> io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
