@@ -7,7 +7,11 @@ fn main() {
     println!("cargo:rerun-if-changed=fixtures");
     let mut names: Vec<String> = std::fs::read_dir("fixtures")
         .expect("fixtures directory")
-        .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_string))
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            (path.extension()? == "json").then_some(())?;
+            path.file_stem()?.to_str().map(str::to_string)
+        })
         .collect();
     names.sort();
     let mut out = String::from("fixture_tests! {\n");

@@ -51,7 +51,9 @@ pub fn run(check: bool) -> ExitCode {
         println!("{OUTPUT} unchanged");
         ExitCode::SUCCESS
     } else {
-        match std::fs::write(&out, code) {
+        // Through a temporary file and a rename: never a half-written file.
+        let tmp = out.with_extension("rs.tmp");
+        match std::fs::write(&tmp, code).and_then(|()| std::fs::rename(&tmp, &out)) {
             Ok(()) => {
                 println!("wrote {OUTPUT}");
                 ExitCode::SUCCESS

@@ -168,14 +168,18 @@ pub async fn record_all(target: &Target, out: &Path) -> anyhow::Result<Summary> 
         let text = to_text(&fixture);
         crate::guard::check_no_secrets(&fixture.name, &text)?;
         let path = out.join(format!("{}.json", fixture.name));
+        let write = |text: &str| {
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path))
+        };
         match std::fs::read_to_string(&path) {
             Ok(old) if old == text => summary.unchanged.push(fixture.name),
             Ok(_) => {
-                std::fs::write(&path, text)?;
+                write(&text)?;
                 summary.changed.push(fixture.name);
             }
             Err(_) => {
-                std::fs::write(&path, text)?;
+                write(&text)?;
                 summary.added.push(fixture.name);
             }
         }
