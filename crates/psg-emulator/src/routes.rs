@@ -308,12 +308,24 @@ struct TokenRequest {
 }
 
 impl TokenRequest {
-    fn set(&mut self, key: &str, value: String) {
+    fn slot(&mut self, key: &str) -> Option<&mut Option<String>> {
         match key {
-            "grant_type" => self.grant_type = Some(value),
-            "client_id" => self.client_id = Some(value),
-            "client_secret" => self.client_secret = Some(value),
-            _ => {}
+            "grant_type" => Some(&mut self.grant_type),
+            "client_id" => Some(&mut self.client_id),
+            "client_secret" => Some(&mut self.client_secret),
+            _ => None,
+        }
+    }
+
+    fn set(&mut self, key: &str, value: String) {
+        if let Some(slot) = self.slot(key) {
+            *slot = Some(value);
+        }
+    }
+
+    fn set_if_missing(&mut self, key: &str, value: String) {
+        if let Some(slot) = self.slot(key) {
+            slot.get_or_insert(value);
         }
     }
 }
@@ -363,16 +375,9 @@ async fn token(State(s): State<Arc<Shared>>, RawQuery(query): RawQuery, req: Req
         Ok(r) => r,
         Err(response) => return *response,
     };
+    // Some clients send the parameters in the query string: the body wins.
     for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        if !matches!(k.as_ref(), "client_id" | "client_secret" | "grant_type") {
-            continue;
-        }
-        let slot = match k.as_ref() {
-            "grant_type" => &mut request.grant_type,
-            "client_id" => &mut request.client_id,
-            _ => &mut request.client_secret,
-        };
-        slot.get_or_insert_with(|| v.into_owned());
+        request.set_if_missing(&k, v.into_owned());
     }
     if s.faults.lock().expect("faults lock").next_token_fails() {
         *s.stats.lock().expect("stats lock").faults.entry("token500".into()).or_default() += 1;

@@ -310,10 +310,7 @@ async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseM
 fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32) -> Error {
     match failure {
         AttemptFailure::Response(r) => r.into_error(op.id, op.group_id, attempts),
-        AttemptFailure::Transport(source, Outcome::TimedOut) => {
-            drop(source);
-            Error::Timeout { operation: op.id, attempts }
-        }
+        AttemptFailure::Transport(_, Outcome::TimedOut) => Error::Timeout { operation: op.id, attempts },
         AttemptFailure::Transport(source, _) => Error::Transport { operation: op.id, attempts, source },
         AttemptFailure::Decode(status, message) => Error::Decode { operation: op.id, status, message },
         AttemptFailure::Refused(message) => Error::InvalidInput { field: "request", message },
