@@ -31,12 +31,13 @@ pub struct ListGroups {
     limit: u32,
     offset: u64,
     concurrency: usize,
+    count: bool,
 }
 
 impl ListGroups {
     pub(crate) fn new(client: Client) -> Self {
         let concurrency = client.config().page_concurrency;
-        ListGroups { client, limit: MAX_PAGE_SIZE, offset: 0, concurrency }
+        ListGroups { client, limit: MAX_PAGE_SIZE, offset: 0, concurrency, count: true }
     }
 
     /// Page size, 0 to 250 (default 250).
@@ -57,6 +58,14 @@ impl ListGroups {
         self
     }
 
+    /// Whether [`ListGroups::page`] asks for the total (`count=true`, the
+    /// default). ISC notes that counting costs the server something: turn it
+    /// off when `Page::total` is not needed. Streams always ask once.
+    pub fn count(mut self, count: bool) -> Self {
+        self.count = count;
+        self
+    }
+
     fn check_limit(&self, min: u32) -> Result<(), Error> {
         if self.limit < min || self.limit > MAX_PAGE_SIZE {
             return Err(Error::InvalidInput {
@@ -67,10 +76,11 @@ impl ListGroups {
         Ok(())
     }
 
-    /// One page, asking for the total. An offset past the end is an empty page.
+    /// One page (with its total unless `.count(false)`). An offset past the
+    /// end is an empty page.
     pub async fn page(self) -> Result<Page, Error> {
         self.check_limit(0)?;
-        let (items, total) = self.client.fetch_page(self.limit, self.offset, true).await?;
+        let (items, total) = self.client.fetch_page(self.limit, self.offset, self.count).await?;
         Ok(Page { items, total, offset: self.offset, limit: self.limit })
     }
 
@@ -85,7 +95,7 @@ impl ListGroups {
         if let Err(e) = self.check_limit(1) {
             return stream::once(async move { Err(e) }).boxed();
         }
-        let ListGroups { client, limit, offset, concurrency } = self;
+        let ListGroups { client, limit, offset, concurrency, .. } = self;
         let first = {
             let client = client.clone();
             async move { client.fetch_page(limit, offset, true).await }

@@ -263,3 +263,21 @@ async fn unknown_fields_and_enum_values_decode_and_empty_pages_are_ok() {
     let past = client.list_groups().offset(500).page().await.unwrap();
     assert!(past.items.is_empty());
 }
+
+#[tokio::test]
+async fn page_without_count_does_not_ask_for_the_total() {
+    let server = MockServer::start_async().await;
+    mock_token(&server, TOKEN, 749).await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/beta/password-sync-groups")
+                .query_param("count", "false")
+                .query_param("limit", "10");
+            then.status(200).json_body(serde_json::json!([]));
+        })
+        .await;
+    let page = client_for(&server.base_url(), 1).list_groups().limit(10).count(false).page().await.unwrap();
+    assert_eq!((page.items.len(), page.total), (0, None));
+    assert_eq!(m.calls_async().await, 1);
+}
