@@ -79,12 +79,17 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// Describes one operation for the retry loop and tracing.
-pub(crate) struct Op<'a> {
+/// One API operation, as the retry loop and tracing see it.
+pub(crate) struct Operation {
     pub id: &'static str,
     pub method: &'static str,
     pub path: &'static str,
     pub idempotency: Idempotency,
+}
+
+/// One call of an operation: which one, and the group it is about.
+pub(crate) struct Op<'a> {
+    pub operation: &'static Operation,
     pub group_id: Option<&'a str>,
 }
 
@@ -161,7 +166,8 @@ impl Client {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, psg_client::Error<ApiErrorBody>>>,
     {
-        let span = tracing::info_span!("psg.operation", op = op.id, method = op.method, path = op.path);
+        let Operation { id, method, path, .. } = op.operation;
+        let span = tracing::info_span!("psg.operation", op = id, method = method, path = path);
         self.call_inner(&op, send).instrument(span).await
     }
 
@@ -218,8 +224,13 @@ impl Client {
                 attempt -= 1;
                 continue;
             }
-            let decision =
-                inner.config.retry.decide(attempt, outcome, op.idempotency, &inner.budget, rand::random());
+            let decision = inner.config.retry.decide(
+                attempt,
+                outcome,
+                op.operation.idempotency,
+                &inner.budget,
+                rand::random(),
+            );
             if let Outcome::Status { code: 429, retry_after } = outcome {
                 let pause = match decision {
                     Decision::RetryAfter(wait) => wait,
@@ -309,10 +320,16 @@ async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseM
 
 fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32) -> Error {
     match failure {
-        AttemptFailure::Response(r) => r.into_error(op.id, op.group_id, attempts),
-        AttemptFailure::Transport(_, Outcome::TimedOut) => Error::Timeout { operation: op.id, attempts },
-        AttemptFailure::Transport(source, _) => Error::Transport { operation: op.id, attempts, source },
-        AttemptFailure::Decode(status, message) => Error::Decode { operation: op.id, status, message },
+        AttemptFailure::Response(r) => r.into_error(op.operation.id, op.group_id, attempts),
+        AttemptFailure::Transport(_, Outcome::TimedOut) => {
+            Error::Timeout { operation: op.operation.id, attempts }
+        }
+        AttemptFailure::Transport(source, _) => {
+            Error::Transport { operation: op.operation.id, attempts, source }
+        }
+        AttemptFailure::Decode(status, message) => {
+            Error::Decode { operation: op.operation.id, status, message }
+        }
         AttemptFailure::Refused(message) => Error::InvalidInput { field: "request", message },
     }
 }

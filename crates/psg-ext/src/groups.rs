@@ -2,13 +2,41 @@
 
 use psg_client::types::PasswordSyncGroup;
 
-use crate::client::{Client, Op};
+use crate::client::{Client, Op, Operation};
 use crate::error::Error;
 use crate::paginate::ListGroups;
 use crate::retry::Idempotency;
 
 const COLLECTION: &str = "/password-sync-groups";
 const ITEM: &str = "/password-sync-groups/{id}";
+
+/// The five operations, as the retry loop and tracing see them.
+const CREATE: Operation = Operation {
+    id: "createPasswordSyncGroup",
+    method: "POST",
+    path: COLLECTION,
+    idempotency: Idempotency::NonIdempotent,
+};
+const GET: Operation =
+    Operation { id: "getPasswordSyncGroup", method: "GET", path: ITEM, idempotency: Idempotency::Idempotent };
+const UPDATE: Operation = Operation {
+    id: "updatePasswordSyncGroup",
+    method: "PUT",
+    path: ITEM,
+    idempotency: Idempotency::Idempotent,
+};
+const DELETE: Operation = Operation {
+    id: "deletePasswordSyncGroup",
+    method: "DELETE",
+    path: ITEM,
+    idempotency: Idempotency::Idempotent,
+};
+const LIST: Operation = Operation {
+    id: "getPasswordSyncGroups",
+    method: "GET",
+    path: COLLECTION,
+    idempotency: Idempotency::Idempotent,
+};
 
 /// What a caller sets on a group: name, policy and sources, checked locally
 /// against the API's documented rules before anything is sent.
@@ -130,13 +158,7 @@ impl Client {
         group.validate()?;
         let body = group.to_wire();
         let generated = &self.inner.generated;
-        let op = Op {
-            id: "createPasswordSyncGroup",
-            method: "POST",
-            path: COLLECTION,
-            idempotency: Idempotency::NonIdempotent,
-            group_id: None,
-        };
+        let op = Op { operation: &CREATE, group_id: None };
         Ok(self.call(op, || generated.create_password_sync_group(&body)).await?.into_inner())
     }
 
@@ -145,13 +167,7 @@ impl Client {
     pub async fn get_group(&self, id: &str) -> Result<PasswordSyncGroup, Error> {
         check_id(id)?;
         let generated = &self.inner.generated;
-        let op = Op {
-            id: "getPasswordSyncGroup",
-            method: "GET",
-            path: ITEM,
-            idempotency: Idempotency::Idempotent,
-            group_id: Some(id),
-        };
+        let op = Op { operation: &GET, group_id: Some(id) };
         Ok(self.call(op, || generated.get_password_sync_group(id)).await?.into_inner())
     }
 
@@ -161,13 +177,7 @@ impl Client {
         group.validate()?;
         let body = group.to_wire();
         let generated = &self.inner.generated;
-        let op = Op {
-            id: "updatePasswordSyncGroup",
-            method: "PUT",
-            path: ITEM,
-            idempotency: Idempotency::Idempotent,
-            group_id: Some(id),
-        };
+        let op = Op { operation: &UPDATE, group_id: Some(id) };
         Ok(self.call(op, || generated.update_password_sync_group(id, &body)).await?.into_inner())
     }
 
@@ -175,13 +185,7 @@ impl Client {
     pub async fn delete_group(&self, id: &str) -> Result<(), Error> {
         check_id(id)?;
         let generated = &self.inner.generated;
-        let op = Op {
-            id: "deletePasswordSyncGroup",
-            method: "DELETE",
-            path: ITEM,
-            idempotency: Idempotency::Idempotent,
-            group_id: Some(id),
-        };
+        let op = Op { operation: &DELETE, group_id: Some(id) };
         self.call(op, || generated.delete_password_sync_group(id)).await?;
         Ok(())
     }
@@ -208,13 +212,7 @@ impl Client {
         count: bool,
     ) -> Result<(Vec<PasswordSyncGroup>, Option<u64>), Error> {
         let generated = &self.inner.generated;
-        let op = Op {
-            id: "getPasswordSyncGroups",
-            method: "GET",
-            path: COLLECTION,
-            idempotency: Idempotency::Idempotent,
-            group_id: None,
-        };
+        let op = Op { operation: &LIST, group_id: None };
         let offset_i32 = i32::try_from(offset).map_err(|_| Error::InvalidInput {
             field: "offset",
             message: format!("{offset} is larger than the API accepts"),
