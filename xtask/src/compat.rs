@@ -61,6 +61,15 @@ fn run_quiet(cmd: &mut Command, what: &str) -> Result<(), String> {
     }
 }
 
+/// Installs run against a package registry: a passing network fault gets a
+/// second try before the task fails.
+fn install_step(mut make: impl FnMut() -> Command, what: &str) -> Result<(), String> {
+    run_quiet(&mut make(), what).or_else(|first| {
+        eprintln!("{what} failed once, trying again: {}", first.lines().last().unwrap_or_default());
+        run_quiet(&mut make(), what)
+    })
+}
+
 /// Creates `dir` as a virtualenv holding `requirement`, unless it already does.
 fn python_env(dir: &Path, requirement: &str) -> Result<PathBuf, String> {
     let python = dir.join("bin/python");
@@ -69,8 +78,12 @@ fn python_env(dir: &Path, requirement: &str) -> Result<PathBuf, String> {
         return Ok(python);
     }
     run_quiet(Command::new("python3").args(["-m", "venv"]).arg(dir), "python3 -m venv")?;
-    run_quiet(
-        Command::new(&python).args(["-m", "pip", "install", "--quiet", requirement]),
+    install_step(
+        || {
+            let mut c = Command::new(&python);
+            c.args(["-m", "pip", "install", "--quiet", requirement]);
+            c
+        },
         &format!("pip install {requirement}"),
     )?;
     std::fs::write(marker, requirement).map_err(|e| e.to_string())?;
@@ -88,14 +101,18 @@ fn install(compat: &Path) -> Result<Vec<Sdk>, String> {
     let py1 = python_env(&compat.join(".venv-1.4.2"), "sailpoint==1.4.2")?;
     let py2 = python_env(&compat.join(".venv-2"), "sailpoint==2.1.72")?;
     if !compat.join("node_modules/sailpoint-api-client").exists() {
-        run_quiet(
-            Command::new("npm").current_dir(compat).args([
-                "install",
-                "--no-package-lock",
-                "--no-audit",
-                "--no-fund",
-                "--silent",
-            ]),
+        install_step(
+            || {
+                let mut c = Command::new("npm");
+                c.current_dir(compat).args([
+                    "install",
+                    "--no-package-lock",
+                    "--no-audit",
+                    "--no-fund",
+                    "--silent",
+                ]);
+                c
+            },
             "npm install",
         )?;
     }
