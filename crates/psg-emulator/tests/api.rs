@@ -10,13 +10,18 @@ async fn start() -> EmulatorHandle {
     Emulator::builder().ephemeral().rate_limit(None).start().await.unwrap()
 }
 
-async fn token_for(base: &str, id: &str, secret: &str) -> String {
-    let r = reqwest::Client::new()
+/// A form-encoded client-credentials request, answered whatever its status.
+async fn token_request(base: &str, id: &str, secret: &str) -> reqwest::Response {
+    reqwest::Client::new()
         .post(format!("{base}/oauth/token"))
         .form(&[("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)])
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn token_for(base: &str, id: &str, secret: &str) -> String {
+    let r = token_request(base, id, secret).await;
     assert_eq!(r.status(), 200);
     r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
 }
@@ -85,12 +90,7 @@ async fn token_accepts_form_multipart_and_basic_and_refuses_bad_credentials() {
         .unwrap();
     assert_eq!(r.status(), 200);
 
-    let r = http
-        .post(format!("{base}/oauth/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_id", "psg-demo"), ("client_secret", "wrong")])
-        .send()
-        .await
-        .unwrap();
+    let r = token_request(&base, "psg-demo", "wrong").await;
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["content-type"], "application/json");
     assert!(r.json::<Value>().await.unwrap()["error"].is_string());
@@ -394,16 +394,7 @@ async fn token_faults_only_when_asked() {
         .start()
         .await
         .unwrap();
-    let r = reqwest::Client::new()
-        .post(format!("{}/oauth/token", emu.base_url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "psg-demo"),
-            ("client_secret", "psg-demo-secret"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = token_request(&emu.base_url(), "psg-demo", "psg-demo-secret").await;
     assert_eq!(r.status(), 500);
 }
 
@@ -479,4 +470,28 @@ async fn lost_fault_acts_then_drops_the_answer() {
     assert!(sent.is_err(), "no answer arrives: {sent:?}");
     assert_eq!(emu.groups().len(), 1, "the create took effect although no answer came");
     assert_eq!(emu.stats().faults["lost"], 1);
+}
+
+#[tokio::test]
+async fn slow_fault_stalls_past_the_client_timeout_then_answers() {
+    let emu = Emulator::builder()
+        .ephemeral()
+        .rate_limit(None)
+        .slow_delay(Duration::from_millis(400))
+        .faults("slow=1".parse::<FaultSpec>().unwrap(), 2)
+        .start()
+        .await
+        .unwrap();
+    let api = Api::new(&emu).await;
+    let timed_out = api
+        .req(reqwest::Method::GET, "/beta/password-sync-groups")
+        .timeout(Duration::from_millis(100))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(timed_out.is_timeout(), "{timed_out}");
+    // A patient client still gets the real answer.
+    let r = api.req(reqwest::Method::GET, "/beta/password-sync-groups").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(emu.stats().faults["slow"], 2);
 }
