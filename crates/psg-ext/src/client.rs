@@ -130,14 +130,30 @@ impl Client {
             .user_agent(config.user_agent.clone())
             .tcp_nodelay(true);
         if let Some(proxy) = &config.proxy {
-            let proxy = reqwest::Proxy::all(proxy)
-                .map_err(|e| Error::config(format!("proxy URL '{proxy}' is not valid: {e}")))?;
+            // reqwest accepts almost any string here and fails only when sending;
+            // check the URL now so the error names the setting.
+            let bad = |why: String| Error::config(format!("proxy URL '{proxy}' is not valid: {why}"));
+            let parsed = url::Url::parse(proxy).map_err(|e| bad(e.to_string()))?;
+            if !matches!(parsed.scheme(), "http" | "https" | "socks5" | "socks5h") || parsed.host().is_none()
+            {
+                return Err(bad(
+                    "write it as http://HOST:PORT, https://HOST:PORT or socks5://HOST:PORT".into()
+                ));
+            }
+            let proxy = reqwest::Proxy::all(proxy).map_err(|e| bad(e.to_string()))?;
             http = http.proxy(proxy);
         }
         for (i, pem) in config.root_certificates.iter().enumerate() {
-            let cert = reqwest::Certificate::from_pem(pem)
-                .map_err(|e| Error::config(format!("root certificate #{} is not valid PEM: {e}", i + 1)))?;
-            http = http.add_root_certificate(cert);
+            let bad =
+                |why: String| Error::config(format!("root certificate #{} is not usable: {why}", i + 1));
+            // A PEM without any CERTIFICATE block would otherwise be accepted and trust nothing.
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| bad(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(bad("no -----BEGIN CERTIFICATE----- block in it".into()));
+            }
+            for cert in certs {
+                http = http.add_root_certificate(cert);
+            }
         }
         let http = http.build().map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
         let generated = psg_client::Client::new_with_client(

@@ -6,18 +6,10 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::fast_retries;
+use common::demo_client;
 use futures::TryStreamExt;
 use psg_emulator::{Emulator, FaultSpec, RateLimit as ServerLimit};
-use psg_ext::{Client, NewGroup, RateLimit};
-
-fn demo_client(base: &str, attempts: u32) -> psg_ext::ClientBuilder {
-    Client::builder()
-        .base_url(base)
-        .client_credentials("psg-demo", "psg-demo-secret")
-        .retry_policy(fast_retries(attempts))
-        .rate_limit(None)
-}
+use psg_ext::{NewGroup, RateLimit};
 
 #[tokio::test]
 async fn stream_yields_every_group_once_in_order_despite_faults() {

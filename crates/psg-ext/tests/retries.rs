@@ -281,3 +281,16 @@ async fn page_without_count_does_not_ask_for_the_total() {
     assert_eq!((page.items.len(), page.total), (0, None));
     assert_eq!(m.calls_async().await, 1);
 }
+
+#[test]
+fn a_bad_proxy_or_certificate_is_a_config_error_naming_it() {
+    let base = || Client::builder().base_url("https://acme.example").access_token("t");
+    let err = base().proxy("::not a url::").build().unwrap_err();
+    assert!(matches!(&err, Error::Config(m) if m.contains("proxy URL '::not a url::'")), "{err}");
+    let err = base().add_root_certificate_pem("not a certificate").build().unwrap_err();
+    assert!(matches!(&err, Error::Config(m) if m.contains("root certificate #1")), "{err}");
+    assert!(base().proxy("http://127.0.0.1:3128").build().is_ok());
+    // A real (self-signed, test-only) certificate is accepted.
+    let pem = include_bytes!("data/test-root.pem");
+    assert!(base().add_root_certificate_pem(pem.to_vec()).build().is_ok());
+}

@@ -7,18 +7,9 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::fast_retries;
+use common::demo_client;
 use futures::TryStreamExt;
 use psg_emulator::Emulator;
-use psg_ext::Client;
-
-fn demo_client(base: &str, attempts: u32) -> psg_ext::ClientBuilder {
-    Client::builder()
-        .base_url(base)
-        .client_credentials("psg-demo", "psg-demo-secret")
-        .retry_policy(fast_retries(attempts))
-        .rate_limit(None)
-}
 
 /// A `tracing` writer that keeps everything in memory.
 #[derive(Clone, Default)]

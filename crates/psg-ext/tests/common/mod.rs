@@ -30,6 +30,15 @@ pub fn client_for(base: &str, attempts: u32) -> Client {
         .unwrap()
 }
 
+/// A builder for the emulator's demo client with fast retries and no limiter.
+pub fn demo_client(base: &str, attempts: u32) -> psg_ext::ClientBuilder {
+    Client::builder()
+        .base_url(base)
+        .client_credentials("psg-demo", "psg-demo-secret")
+        .retry_policy(fast_retries(attempts))
+        .rate_limit(None)
+}
+
 /// Mocks the token endpoint answering `token` valid for `ttl` seconds.
 pub async fn mock_token<'a>(server: &'a MockServer, token: &str, ttl: u64) -> httpmock::Mock<'a> {
     let body = serde_json::json!({"access_token": token, "token_type": "bearer", "expires_in": ttl});
