@@ -175,3 +175,58 @@ async fn completions_are_printed() {
     let run = psg(None, &["completions", "bash"]).await;
     assert!(run.ok().contains("_psg"), "{}", &run.stdout[..200.min(run.stdout.len())]);
 }
+
+#[tokio::test]
+async fn profiles_supply_credentials_and_bad_files_name_the_line() {
+    let emu = emulator(|b| b.groups(2)).await;
+    let dir = temp_dir("profiles");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.dev]\nbase_url = \"{}\"\nclient_id = \"psg-demo\"\nclient_secret = \"{DEMO_SECRET}\"\n",
+            emu.base_url()
+        ),
+    )
+    .unwrap();
+    let run = psg_command(None)
+        .env("PSG_CONFIG", &config)
+        .args(["--profile", "dev", "groups", "list", "-o", "json"])
+        .output()
+        .await
+        .unwrap();
+    let run = Run::from(run);
+    assert_eq!(serde_json::from_str::<Value>(run.ok()).unwrap().as_array().unwrap().len(), 2);
+
+    let unknown = Run::from(
+        psg_command(None)
+            .env("PSG_CONFIG", &config)
+            .args(["--profile", "prod", "groups", "list"])
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("'prod'") && unknown.stderr.contains("dev"), "{}", unknown.stderr);
+
+    std::fs::write(&config, "[profiles.dev]\nbase_url = = 1\n").unwrap();
+    let broken = Run::from(
+        psg_command(None)
+            .env("PSG_CONFIG", &config)
+            .args(["--profile", "dev", "groups", "list"])
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(broken.code, 2);
+    assert!(broken.stderr.contains(&format!("{}:2", config.display())), "{}", broken.stderr);
+    assert!(!broken.stderr.contains(DEMO_SECRET));
+}
+
+#[tokio::test]
+async fn timeout_flag_bounds_each_request() {
+    let emu = emulator(|b| b.groups(1).latency("3000".parse().unwrap())).await;
+    let run = psg(Some(&emu.base_url()), &["groups", "list", "--timeout", "1", "--max-attempts", "1"]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("timed out") && run.stderr.contains("--timeout"), "{}", run.stderr);
+}
