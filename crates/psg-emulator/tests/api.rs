@@ -369,11 +369,15 @@ async fn faults_are_seeded_and_reset_closes_the_connection() {
                 }
             });
         }
-        (emu.stats().faults, outcomes.iter().filter(|o| *o == "reset").count())
+        (emu.stats().faults, outcomes)
     };
-    let (a, resets) = run(11).await;
-    let (b, _) = run(11).await;
-    assert_eq!(a, b, "same seed, same faults");
+    let (a, sequence) = run(11).await;
+    let (b, same_seed) = run(11).await;
+    let (_, other_seed) = run(12).await;
+    assert_eq!(a, b, "same seed, same fault counts");
+    assert_eq!(sequence, same_seed, "same seed and request order, same outcome for every request");
+    assert_ne!(sequence, other_seed, "another seed, other faults");
+    let resets = sequence.iter().filter(|o| *o == "reset").count();
     assert!(resets > 0 && a["reset"] as usize == resets, "{a:?} {resets}");
     assert!(a.contains_key("500") && a.contains_key("503") && a.contains_key("429"), "{a:?}");
 }
