@@ -64,7 +64,7 @@ pub fn read_value(path: &Path) -> Result<Value, SpecError> {
             "check the path and that the file is readable text",
         )
     })?;
-    let value: Value = serde_yaml::from_str(&text).map_err(|e| {
+    let value: Value = serde_norway::from_str(&text).map_err(|e| {
         let at =
             e.location().map(|l| format!(" (line {}, column {})", l.line(), l.column())).unwrap_or_default();
         SpecError::new(path, "", format!("not valid YAML or JSON{at}: {e}"), "repair the syntax at that line")

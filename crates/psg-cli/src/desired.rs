@@ -217,7 +217,7 @@ pub fn render(groups: &[PasswordSyncGroup]) -> String {
         .collect();
     desired.sort_by(|a, b| a.name.cmp(&b.name));
     let body =
-        serde_yaml::to_string(&Document { groups: desired.iter().collect() }).expect("plain data serialises");
+        serde_norway::to_string(&Document { groups: desired.iter().collect() }).expect("plain data serialises");
     format!("# Password sync groups, keyed by name. Apply with: psg apply -f <this file>\n{body}")
 }
 

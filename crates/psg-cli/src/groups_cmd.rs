@@ -21,17 +21,17 @@ struct GroupFile {
     source_ids: Vec<String>,
     // Accepted and ignored, so that `psg groups get -o yaml` output can be edited and fed back.
     #[serde(default, rename = "id")]
-    _id: Option<serde_yaml::Value>,
+    _id: Option<serde_norway::Value>,
     #[serde(default, rename = "created")]
-    _created: Option<serde_yaml::Value>,
+    _created: Option<serde_norway::Value>,
     #[serde(default, rename = "modified")]
-    _modified: Option<serde_yaml::Value>,
+    _modified: Option<serde_norway::Value>,
 }
 
 fn read_group_file(path: &Path) -> Result<NewGroup, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-    let parsed: GroupFile = serde_yaml::from_str(&text).map_err(|e| {
+    let parsed: GroupFile = serde_norway::from_str(&text).map_err(|e| {
         let at = e.location().map(|l| format!(":{}", l.line())).unwrap_or_default();
         Failure::usage(format!("{}{at}: {e} (expected name, passwordPolicyId and sourceIds)", path.display()))
     })?;
@@ -123,7 +123,7 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                 OutputFormat::Yaml => write!(
                     out,
                     "{}",
-                    serde_yaml::to_string(&serde_json::json!({"deleted": deleted})).expect("plain data")
+                    serde_norway::to_string(&serde_json::json!({"deleted": deleted})).expect("plain data")
                 )?,
             }
             Ok(())

@@ -41,7 +41,7 @@ pub fn print_groups(
     match format {
         OutputFormat::Table => write!(out, "{}", table(groups))?,
         OutputFormat::Json => writeln!(out, "{}", to_json(&groups))?,
-        OutputFormat::Yaml => write!(out, "{}", serde_yaml::to_string(&groups).expect("models serialise"))?,
+        OutputFormat::Yaml => write!(out, "{}", serde_norway::to_string(&groups).expect("models serialise"))?,
         OutputFormat::Ndjson => {
             for g in groups {
                 print_ndjson(out, g)?;
@@ -60,7 +60,7 @@ pub fn print_group(
     match format {
         OutputFormat::Table => write!(out, "{}", table(std::slice::from_ref(group)))?,
         OutputFormat::Json => writeln!(out, "{}", to_json(group))?,
-        OutputFormat::Yaml => write!(out, "{}", serde_yaml::to_string(group).expect("models serialise"))?,
+        OutputFormat::Yaml => write!(out, "{}", serde_norway::to_string(group).expect("models serialise"))?,
         OutputFormat::Ndjson => print_ndjson(out, group)?,
     }
     Ok(())

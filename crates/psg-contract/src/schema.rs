@@ -62,7 +62,7 @@ impl Fragment {
     /// Reads the checked-in fragment.
     pub fn load() -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(fragment_path())?;
-        let doc: Value = serde_yaml::from_str(&text)?;
+        let doc: Value = serde_norway::from_str(&text)?;
         let mut schemas = convert(&doc.pointer("/components/schemas").cloned().unwrap_or_default());
         // LocaleOrigin is open upstream ("values may be added without notice"):
         // accept any string or null, as the generated client does.
