@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use psg_emulator::{Emulator, EmulatorHandle, Latency, RateLimit as ServerLimit};
-use psg_ext::{Client, NewGroup, RateLimit};
+use psg_ext::{Client, GroupSpec, RateLimit};
 use serde_json::json;
 
 use crate::report::{Measure, median};
@@ -64,6 +64,13 @@ fn client(base: &str, limit: Option<RateLimit>) -> Client {
         .expect("client")
 }
 
+/// A plain reqwest client (with ring installed as the crypto provider, as
+/// psg-ext does).
+fn raw_http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().tcp_nodelay(true).build().unwrap()
+}
+
 async fn token(http: &reqwest::Client, base: &str) -> String {
     let body: serde_json::Value = http
         .post(format!("{base}/oauth/token"))
@@ -81,9 +88,11 @@ async fn token(http: &reqwest::Client, base: &str) -> String {
     body["access_token"].as_str().unwrap().to_string()
 }
 
-fn new_group(emu: &EmulatorHandle, i: usize) -> NewGroup {
+fn new_group(emu: &EmulatorHandle, i: usize) -> GroupSpec {
     let c = emu.catalog();
-    NewGroup::new(format!("bench {i}")).password_policy(&c.password_policy_ids[0]).sources(&c.source_ids[..2])
+    GroupSpec::new(format!("bench {i}"))
+        .password_policy(&c.password_policy_ids[0])
+        .sources(&c.source_ids[..2])
 }
 
 /// psg-ext vs a bare reqwest loop, sequential get and create.
@@ -93,7 +102,7 @@ pub async fn client_overhead(s: Sizes) -> Measure {
     let id = emu.groups()[0].id.clone();
     let ext = client(&base, None);
     ext.get_group(&id).await.unwrap(); // token and connection warm
-    let raw = reqwest::Client::builder().tcp_nodelay(true).build().unwrap();
+    let raw = raw_http();
     let tok = token(&raw, &base).await;
     let body = json!({"name": "raw", "passwordPolicyId": emu.catalog().password_policy_ids[0], "sourceIds": &emu.catalog().source_ids[..2]});
     let (mut ext_rates, mut raw_rates) = (Vec::new(), Vec::new());
@@ -147,7 +156,7 @@ pub async fn emulator_throughput(s: Sizes) -> Measure {
     let emu = emulator(|b| b.groups(1)).await;
     let base = emu.base_url();
     let url = format!("{base}/beta/password-sync-groups/{}", emu.groups()[0].id);
-    let http = reqwest::Client::builder().tcp_nodelay(true).build().unwrap();
+    let http = raw_http();
     let tok = token(&http, &base).await;
     let mut rates = Vec::new();
     for _ in 0..s.runs {
@@ -190,7 +199,7 @@ pub async fn list_all_under_latency(s: Sizes) -> Measure {
     let emu = emulator(|b| b.groups(s.list_groups).latency(Latency { min: rtt, max: rtt })).await;
     let ext = client(&emu.base_url(), Some(RateLimit::ISC_DEFAULT));
     ext.list_groups().limit(0).page().await.unwrap(); // token and connection warm
-    let concurrency = ext.config().page_concurrency;
+    let concurrency = ext.config().page_concurrency();
     let pages = s.list_groups.div_ceil(250);
     let rounds = 1 + (pages - 1).div_ceil(concurrency);
     let bound = rtt * rounds as u32;
@@ -223,7 +232,7 @@ pub async fn list_all_under_latency(s: Sizes) -> Measure {
 pub async fn bulk_create_under_rate_limit(s: Sizes) -> Vec<Measure> {
     let window = Duration::from_secs(1);
     let emu = emulator(|b| b.rate_limit(Some(ServerLimit { count: 100, window }))).await;
-    let ext = client(&emu.base_url(), Some(RateLimit { count: 100, window }));
+    let ext = client(&emu.base_url(), RateLimit::new(100, window).ok());
     let started = Instant::now();
     let results: Vec<_> = futures::stream::iter(0..s.bulk_creates)
         .map(|i| {

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use futures::{StreamExt, TryStreamExt};
-use psg_ext::{Client, Error, NewGroup, PasswordSyncGroup};
+use psg_ext::{Client, Deleted, Error, Group, GroupSpec};
 
 use crate::cli::PlanArgs;
 use crate::context::Context;
@@ -17,7 +17,7 @@ use crate::plan::{Change, Plan, plan};
 const APPLY_CONCURRENCY: usize = 4;
 
 /// Every group of the tenant.
-async fn fetch_all(client: &Client) -> Result<Vec<PasswordSyncGroup>, Failure> {
+async fn fetch_all(client: &Client) -> Result<Vec<Group>, Failure> {
     Ok(client.list_groups().stream().try_collect().await?)
 }
 
@@ -133,26 +133,24 @@ pub async fn execute(
     }
 }
 
-fn to_new(d: &DesiredGroup) -> NewGroup {
-    NewGroup {
-        name: d.name.clone(),
-        password_policy_id: d.password_policy_id.clone(),
-        source_ids: d.source_ids.clone(),
-    }
+fn to_new(d: &DesiredGroup) -> GroupSpec {
+    GroupSpec::new(d.name.clone())
+        .password_policy(d.password_policy_id.clone())
+        .with_sources(d.source_ids.clone())
 }
 
 /// Whether a failed create may nevertheless have created the group.
 fn outcome_unknown(e: &Error) -> bool {
     match e {
-        Error::Timeout { .. } | Error::Transport { .. } => true,
+        Error::CreateOutcomeUnknown { .. } | Error::Timeout { .. } | Error::Transport { .. } => true,
         other => other.status().is_some_and(|s| s.is_server_error()),
     }
 }
 
-async fn find_by_name(client: &Client, name: &str) -> Result<Option<PasswordSyncGroup>, Error> {
+async fn find_by_name(client: &Client, name: &str) -> Result<Option<Group>, Error> {
     let mut stream = client.list_groups().stream();
     while let Some(group) = stream.try_next().await? {
-        if group.name.as_deref() == Some(name) {
+        if group.name == name {
             return Ok(Some(group));
         }
     }
@@ -165,14 +163,14 @@ async fn apply_one(client: &Client, change: &Change) -> Result<String, Error> {
             let new = to_new(d);
             let mut last_error = None;
             // As many tries as the client allows per request, at least three.
-            for _ in 0..client.config().retry.max_attempts.max(3) {
+            for _ in 0..client.config().retry().attempts().max(3) {
                 match client.create_group(&new).await {
-                    Ok(g) => return Ok(format!("created {:?} ({})", d.name, g.id.unwrap_or_default())),
+                    Ok(g) => return Ok(format!("created {:?} ({})", d.name, g.id)),
                     Err(e) if outcome_unknown(&e) => {
                         // The answer was lost: the server may have created it. Look before retrying.
                         if let Some(existing) = find_by_name(client, &d.name).await? {
-                            let id = existing.id.clone().unwrap_or_default();
-                            if NewGroup::from(&existing) != new {
+                            let id = existing.id.clone();
+                            if GroupSpec::from(&existing) != new {
                                 client.update_group(&id, &new).await?;
                             }
                             return Ok(format!("created {:?} ({id}) (found after a lost answer)", d.name));
@@ -189,7 +187,8 @@ async fn apply_one(client: &Client, change: &Change) -> Result<String, Error> {
             Ok(format!("updated {:?} ({id})", desired.name))
         }
         Change::Delete { id, name } => match client.delete_group(id).await {
-            Ok(()) => Ok(format!("deleted {name:?} ({id})")),
+            Ok(Deleted::AlreadyGone) => Ok(format!("deleted {name:?} ({id}) (already gone)")),
+            Ok(_) => Ok(format!("deleted {name:?} ({id})")),
             Err(e) if e.is_not_found() => Ok(format!("deleted {name:?} ({id}) (already gone)")),
             Err(e) => Err(e),
         },

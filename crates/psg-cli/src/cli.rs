@@ -10,9 +10,13 @@ Exit codes:
   1  API or network failure (the error line says what the server answered)
   2  usage error or bad input (nothing was sent)
 
-Credentials come from SAIL_BASE_URL, SAIL_CLIENT_ID and SAIL_CLIENT_SECRET
-(or SAIL_ACCESS_TOKEN), or from a profile in $PSG_CONFIG
-(default: <config dir>/psg/config.toml); flags override both.";
+The connection (tenant URL and credentials) comes whole from the first of:
+  1. flags: --base-url with --client-id and --client-secret-file, or --access-token-file
+  2. --profile NAME (or PSG_PROFILE) in $PSG_CONFIG (default <config dir>/psg/config.toml)
+  3. SAIL_BASE_URL with SAIL_CLIENT_ID and SAIL_CLIENT_SECRET (or SAIL_ACCESS_TOKEN)
+  4. the profile named `default`
+A URL from one place is never paired with a secret from another.
+--timeout, --max-attempts and --api-version apply on top of any of them.";
 
 /// psg: manage SailPoint ISC password sync groups, by hand or as code.
 #[derive(Debug, Parser)]
@@ -27,9 +31,22 @@ pub struct Cli {
 /// Flags accepted before or after any subcommand.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Tenant API root, e.g. `https://acme.api.identitynow.com` (overrides SAIL_BASE_URL).
+    /// Tenant API root, e.g. `https://acme.api.identitynow.com`; needs its
+    /// credentials as flags too.
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Client id to go with --base-url (the secret comes from --client-secret-file).
+    #[arg(long, global = true, value_name = "ID", requires = "base_url")]
+    pub client_id: Option<String>,
+    /// File holding the client secret for --client-id (never a flag value: it would show in `ps`).
+    #[arg(long, global = true, value_name = "FILE", requires = "client_id")]
+    pub client_secret_file: Option<PathBuf>,
+    /// File holding a ready access token to go with --base-url.
+    #[arg(long, global = true, value_name = "FILE", requires = "base_url", conflicts_with = "client_id")]
+    pub access_token_file: Option<PathBuf>,
+    /// API version to call: beta (default), v3, v2024, v2025, v2026.
+    #[arg(long, global = true, value_name = "VERSION", value_parser = parse_api_version)]
+    pub api_version: Option<psg_ext::ApiVersion>,
     /// Profile of the profile file to use (default: `default` when the file has it).
     #[arg(long, global = true, env = "PSG_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
@@ -42,12 +59,16 @@ pub struct GlobalArgs {
     /// Never draw progress bars.
     #[arg(long, global = true)]
     pub no_progress: bool,
-    /// Per-request timeout in seconds.
-    #[arg(long, global = true, value_name = "SECS")]
+    /// Per-request timeout in seconds (1..3600).
+    #[arg(long, global = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: Option<u64>,
-    /// Attempts per request, including the first (default 3).
-    #[arg(long, global = true, value_name = "N")]
+    /// Attempts per request, including the first (1..100, default 3).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: Option<u32>,
+}
+
+fn parse_api_version(s: &str) -> Result<psg_ext::ApiVersion, String> {
+    s.parse().map_err(|_| "use one of beta, v3, v2024, v2025, v2026".to_string())
 }
 
 /// How results are printed.

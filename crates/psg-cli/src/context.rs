@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use psg_ext::config::{Settings, load_default_profile, load_profile, profile_file_path};
+use psg_ext::config::{profile_file_path, profile_permission_warning};
 use psg_ext::{Client, ClientBuilder};
 
 use crate::cli::{GlobalArgs, OutputFormat};
@@ -29,33 +29,60 @@ impl Context {
         Context { global, format }
     }
 
-    /// Profile (named, or `default` when present) < environment < flags.
-    pub fn settings(&self) -> Result<Settings, Failure> {
+    /// The connection, whole from its one source (flags, `--profile`,
+    /// `SAIL_*`, the `default` profile), with the layered flags on top.
+    pub fn builder(&self) -> Result<ClientBuilder, Failure> {
+        let g = &self.global;
         let path = profile_file_path();
-        let file = match (&self.global.profile, &path) {
-            (Some(name), Some(path)) => Some(load_profile(path, name)?),
-            (Some(_), None) => {
-                return Err(Failure::usage("--profile needs a profile file: set PSG_CONFIG to its path"));
+        let mut builder = if let Some(url) = &g.base_url {
+            let b = ClientBuilder::default().base_url(url);
+            match (&g.client_id, &g.client_secret_file, &g.access_token_file) {
+                (Some(id), Some(file), None) => {
+                    b.client_credentials(id, read_secret(file, "--client-secret-file")?)
+                }
+                (None, None, Some(file)) => b.access_token(read_secret(file, "--access-token-file")?),
+                _ => {
+                    return Err(Failure::usage(
+                        "--base-url needs its credentials on the command line too: --client-id ID --client-secret-file FILE, or --access-token-file FILE (psg never pairs a URL from one place with a secret from another)",
+                    ));
+                }
             }
-            (None, Some(path)) => load_default_profile(path)?,
-            (None, None) => None,
+        } else if let Some(name) = &g.profile {
+            let path = path.as_deref().ok_or_else(|| {
+                Failure::usage("--profile needs a profile file: set PSG_CONFIG to its path")
+            })?;
+            warn_permissions(path);
+            ClientBuilder::from_profile_file(path, name)?
+        } else if let Some(b) = ClientBuilder::from_env_with(|k| std::env::var(k).ok())? {
+            b
+        } else if let Some(b) =
+            path.as_deref().map(ClientBuilder::from_default_profile).transpose()?.flatten()
+        {
+            if let Some(p) = path.as_deref() {
+                warn_permissions(p);
+            }
+            b
+        } else {
+            return Err(Failure::usage(format!(
+                "no tenant configured: set SAIL_BASE_URL with SAIL_CLIENT_ID and SAIL_CLIENT_SECRET, use --profile NAME ({}), or pass --base-url with credential flags",
+                path.map(|p| p.display().to_string()).unwrap_or_else(|| "set PSG_CONFIG".into())
+            )));
         };
-        let mut settings = file.unwrap_or_default().overlay(Settings::from_env());
-        if let Some(url) = &self.global.base_url {
-            settings.base_url = Some((url.clone(), "--base-url".into()));
+        if let Some(v) = g.api_version {
+            builder = builder.api_version(v);
         }
-        if let Some(secs) = self.global.timeout {
-            settings.timeout = Some(std::time::Duration::from_secs(secs.max(1)));
+        if let Some(secs) = g.timeout {
+            builder = builder.request_timeout(std::time::Duration::from_secs(secs));
         }
-        if let Some(n) = self.global.max_attempts {
-            settings.max_attempts = Some(n.max(1));
+        if let Some(n) = g.max_attempts {
+            builder = builder.max_attempts(n);
         }
-        Ok(settings)
+        Ok(builder)
     }
 
     /// The API client.
     pub fn client(&self) -> Result<Client, Failure> {
-        Ok(ClientBuilder::from_settings(self.settings()?).build()?)
+        Ok(self.builder()?.build()?)
     }
 
     /// Whether progress bars are drawn: stderr is a terminal and not `--no-progress`.
@@ -76,5 +103,23 @@ impl Context {
         );
         bar.set_message(what.to_string());
         bar
+    }
+}
+
+/// A secret from a file: the first line, trimmed. Errors name the flag, never the content.
+fn read_secret(path: &std::path::Path, flag: &str) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("{flag}: cannot read {}: {e}", path.display())))?;
+    let secret = text.lines().next().unwrap_or_default().trim().to_string();
+    if secret.is_empty() {
+        return Err(Failure::usage(format!("{flag}: {} is empty", path.display())));
+    }
+    Ok(secret)
+}
+
+/// Warns once when the profile file holding secrets is readable by others.
+fn warn_permissions(path: &std::path::Path) {
+    if let Some(w) = profile_permission_warning(path) {
+        eprintln!("warning: {w}");
     }
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use psg_emulator::Emulator;
-use psg_ext::{Client, NewGroup};
+use psg_ext::{Client, GroupSpec};
 
 use crate::apply;
 use crate::cli::{GlobalArgs, OutputFormat, PlanArgs};
@@ -51,17 +51,17 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
     )?;
     let finance = client
         .create_group(
-            &NewGroup::new("Finance applications").password_policy(&policies[0]).sources(&sources[..2]),
+            &GroupSpec::new("Finance applications").password_policy(&policies[0]).sources(&sources[..2]),
         )
         .await?;
     let hr = client
-        .create_group(&NewGroup::new("HR systems").password_policy(&policies[1]).sources(&sources[2..4]))
+        .create_group(&GroupSpec::new("HR systems").password_policy(&policies[1]).sources(&sources[2..4]))
         .await?;
     output::print_groups(out, OutputFormat::Table, &[finance.clone(), hr.clone()])?;
 
     step(out, 2, "A bad group is refused before anything is sent")?;
     let err = client
-        .create_group(&NewGroup::new("Lonely").password_policy(&policies[0]).source(&sources[0]))
+        .create_group(&GroupSpec::new("Lonely").password_policy(&policies[0]).source(&sources[0]))
         .await
         .unwrap_err();
     writeln!(out, "error: {err}")?;
@@ -71,13 +71,12 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
     output::print_groups(out, OutputFormat::Table, &page.items)?;
     writeln!(out, "{} group(s); X-Total-Count says {}", page.items.len(), page.total.unwrap_or_default())?;
 
-    let finance_id = finance.id.clone().unwrap_or_default();
+    let finance_id = finance.id.clone();
     step(out, 4, "Get one             (psg groups get ID -o yaml)")?;
     output::print_group(out, OutputFormat::Yaml, &client.get_group(&finance_id).await?)?;
 
     step(out, 5, "Update it           (psg groups update ID --name ... --source ...)")?;
-    let mut change = NewGroup::from(&finance);
-    change.name = "Finance and payroll".into();
+    let mut change = GroupSpec::from(&finance).name("Finance and payroll");
     change.source_ids.push(sources[4].clone());
     let updated = client.update_group(&finance_id, &change).await?;
     output::print_group(out, OutputFormat::Table, &updated)?;
@@ -111,9 +110,8 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
 
     step(out, 8, "Delete everything   (psg groups delete ID... --yes)")?;
     for group in client.list_groups().page().await?.items {
-        let id = group.id.unwrap_or_default();
-        client.delete_group(&id).await?;
-        writeln!(out, "deleted {id}")?;
+        client.delete_group(&group.id).await?;
+        writeln!(out, "deleted {}", group.id)?;
     }
     let stats = emulator.stats();
     let requests: u64 = stats.requests.values().flat_map(|by_status| by_status.values()).sum();

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use marked_yaml::{LoaderOptions, Node};
-use psg_ext::PasswordSyncGroup;
+use psg_ext::Group;
 use serde::Serialize;
 
 use crate::failure::Failure;
@@ -205,19 +205,19 @@ struct Document<'a> {
 }
 
 /// The desired-state YAML for `groups`: sorted by name, no volatile fields.
-pub fn render(groups: &[PasswordSyncGroup]) -> String {
+pub fn render(groups: &[Group]) -> String {
     let mut desired: Vec<DesiredGroup> = groups
         .iter()
         .map(|g| DesiredGroup {
-            name: g.name.clone().unwrap_or_default(),
-            password_policy_id: g.password_policy_id.clone().unwrap_or_default(),
+            name: g.name.clone(),
+            password_policy_id: g.password_policy_id.clone(),
             source_ids: g.source_ids.clone(),
             line: 0,
         })
         .collect();
     desired.sort_by(|a, b| a.name.cmp(&b.name));
-    let body =
-        serde_norway::to_string(&Document { groups: desired.iter().collect() }).expect("plain data serialises");
+    let body = serde_norway::to_string(&Document { groups: desired.iter().collect() })
+        .expect("plain data serialises");
     format!("# Password sync groups, keyed by name. Apply with: psg apply -f <this file>\n{body}")
 }
 
@@ -260,14 +260,7 @@ extra: 1
 
     #[test]
     fn export_round_trips_through_parse() {
-        let g = |name: &str| PasswordSyncGroup {
-            id: Some("x".into()),
-            name: Some(name.into()),
-            password_policy_id: Some("p".into()),
-            source_ids: vec!["s1".into(), "s2".into()],
-            created: None,
-            modified: None,
-        };
+        let g = |name: &str| Group::new("x", name, "p", ["s1", "s2"]);
         let text = render(&[g("zeta"), g("alpha")]);
         assert!(!text.contains("id: x") && !text.contains("created"));
         let parsed = parse("x", &text).unwrap();

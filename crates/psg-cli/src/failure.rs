@@ -41,7 +41,7 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let text = e.to_string();
         match &e {
-            Error::Config(_) | Error::InvalidInput { .. } => Failure::usage(text),
+            Error::Config { .. } | Error::InvalidInput { .. } => Failure::usage(text),
             Error::Api(detail) if detail.status == 403 => Failure::api(format!(
                 "{text}; the API client needs scope idn:password-sync-group:manage to write (or :read to read)"
             )),

@@ -4,7 +4,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use futures::StreamExt;
-use psg_ext::{Client, NewGroup};
+use futures::TryStreamExt;
+use psg_ext::{Client, Error, Group, GroupSpec};
 use serde::Deserialize;
 
 use crate::cli::{GroupsCommand, OutputFormat};
@@ -28,18 +29,39 @@ struct GroupFile {
     _modified: Option<serde_norway::Value>,
 }
 
-fn read_group_file(path: &Path) -> Result<NewGroup, Failure> {
+fn read_group_file(path: &Path) -> Result<GroupSpec, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
     let parsed: GroupFile = serde_norway::from_str(&text).map_err(|e| {
         let at = e.location().map(|l| format!(":{}", l.line())).unwrap_or_default();
         Failure::usage(format!("{}{at}: {e} (expected name, passwordPolicyId and sourceIds)", path.display()))
     })?;
-    Ok(NewGroup {
-        name: parsed.name,
-        password_policy_id: parsed.password_policy_id,
-        source_ids: parsed.source_ids,
-    })
+    Ok(GroupSpec::new(parsed.name).password_policy(parsed.password_policy_id).with_sources(parsed.source_ids))
+}
+
+/// After a create whose answer was lost: the group exists if exactly one
+/// group has its name; otherwise the original error stands.
+async fn recover_lost_create(client: &Client, spec: &GroupSpec, lost: Error) -> Result<Group, Failure> {
+    eprintln!("warning: {lost}; looking it up by name");
+    let mut found = Vec::new();
+    let mut stream = client.list_groups().stream();
+    while let Some(g) = stream.try_next().await? {
+        if g.name == spec.name {
+            found.push(g);
+        }
+    }
+    match found.len() {
+        1 => {
+            let g = found.remove(0);
+            eprintln!("the group was created: {} ({})", g.name, g.id);
+            Ok(g)
+        }
+        0 => Err(Failure::api(format!(
+            "{lost}; no group named {:?} exists, so it was not created: try again",
+            spec.name
+        ))),
+        n => Err(Failure::api(format!("{lost}; {n} groups are named {:?} now: check them", spec.name))),
+    }
 }
 
 /// Runs a `groups` subcommand.
@@ -67,13 +89,15 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
         GroupsCommand::Create { name, policy, sources, file } => {
             let new = match file {
                 Some(path) => read_group_file(&path)?,
-                None => NewGroup {
-                    name: name.unwrap_or_default(),
-                    password_policy_id: policy.unwrap_or_default(),
-                    source_ids: sources,
-                },
+                None => GroupSpec::new(name.unwrap_or_default())
+                    .password_policy(policy.unwrap_or_default())
+                    .with_sources(sources),
             };
-            let created = client.create_group(&new).await?;
+            let created = match client.create_group(&new).await {
+                Ok(g) => g,
+                Err(e @ Error::CreateOutcomeUnknown { .. }) => recover_lost_create(&client, &new, e).await?,
+                Err(e) => return Err(e.into()),
+            };
             output::print_group(out, ctx.format, &created)
         }
         GroupsCommand::Update { id, name, policy, sources, file } => {
@@ -86,7 +110,7 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                         ));
                     }
                     let current = client.get_group(&id).await?;
-                    let mut merged = NewGroup::from(&current);
+                    let mut merged = GroupSpec::from(&current);
                     if let Some(n) = name {
                         merged.name = n;
                     }

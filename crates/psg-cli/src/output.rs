@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use comfy_table::{ContentArrangement, Table, presets};
-use psg_ext::PasswordSyncGroup;
+use psg_ext::Group;
 
 use crate::cli::OutputFormat;
 use crate::failure::Failure;
@@ -13,18 +13,23 @@ pub fn to_json(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).expect("models serialise")
 }
 
+/// `YYYY-MM-DD HH:MM:SS` in UTC.
+fn format_time(t: std::time::SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
 /// A table of groups with aligned columns.
-pub fn table(groups: &[PasswordSyncGroup]) -> String {
+pub fn table(groups: &[Group]) -> String {
     let mut t = Table::new();
     t.load_preset(presets::NOTHING).set_content_arrangement(ContentArrangement::Disabled);
     t.set_header(["ID", "NAME", "POLICY", "SOURCES", "MODIFIED"]);
     for g in groups {
         t.add_row([
-            g.id.clone().unwrap_or_default(),
-            g.name.clone().unwrap_or_default(),
-            g.password_policy_id.clone().unwrap_or_default(),
+            g.id.clone(),
+            g.name.clone(),
+            g.password_policy_id.clone(),
             g.source_ids.join(","),
-            g.modified.map(|m| m.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default(),
+            g.modified.map(format_time).unwrap_or_default(),
         ]);
     }
     let mut out = t.to_string().lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
@@ -33,11 +38,7 @@ pub fn table(groups: &[PasswordSyncGroup]) -> String {
 }
 
 /// Prints a list of groups in `format`.
-pub fn print_groups(
-    out: &mut impl Write,
-    format: OutputFormat,
-    groups: &[PasswordSyncGroup],
-) -> Result<(), Failure> {
+pub fn print_groups(out: &mut impl Write, format: OutputFormat, groups: &[Group]) -> Result<(), Failure> {
     match format {
         OutputFormat::Table => write!(out, "{}", table(groups))?,
         OutputFormat::Json => writeln!(out, "{}", to_json(&groups))?,
@@ -52,11 +53,7 @@ pub fn print_groups(
 }
 
 /// Prints one group in `format`.
-pub fn print_group(
-    out: &mut impl Write,
-    format: OutputFormat,
-    group: &PasswordSyncGroup,
-) -> Result<(), Failure> {
+pub fn print_group(out: &mut impl Write, format: OutputFormat, group: &Group) -> Result<(), Failure> {
     match format {
         OutputFormat::Table => write!(out, "{}", table(std::slice::from_ref(group)))?,
         OutputFormat::Json => writeln!(out, "{}", to_json(group))?,
@@ -67,7 +64,7 @@ pub fn print_group(
 }
 
 /// One compact JSON line, flushed so that consumers see it at once.
-pub fn print_ndjson(out: &mut impl Write, group: &PasswordSyncGroup) -> Result<(), Failure> {
+pub fn print_ndjson(out: &mut impl Write, group: &Group) -> Result<(), Failure> {
     writeln!(out, "{}", serde_json::to_string(group).expect("models serialise"))?;
     out.flush()?;
     Ok(())
@@ -77,15 +74,8 @@ pub fn print_ndjson(out: &mut impl Write, group: &PasswordSyncGroup) -> Result<(
 mod tests {
     use super::*;
 
-    fn group(id: &str, name: &str) -> PasswordSyncGroup {
-        PasswordSyncGroup {
-            id: Some(id.into()),
-            name: Some(name.into()),
-            password_policy_id: Some("p".into()),
-            source_ids: vec!["a".into(), "b".into()],
-            created: None,
-            modified: None,
-        }
+    fn group(id: &str, name: &str) -> Group {
+        Group::new(id, name, "p", ["a", "b"])
     }
 
     #[test]

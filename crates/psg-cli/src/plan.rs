@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use psg_ext::PasswordSyncGroup;
+use psg_ext::Group;
 
 use crate::desired::DesiredGroup;
 
@@ -108,14 +108,10 @@ fn source_diff(from: &[String], to: &[String]) -> Option<String> {
 }
 
 /// Computes the plan. Sources compare as sets (their order has no meaning).
-pub fn plan(
-    desired: &[DesiredGroup],
-    actual: &[PasswordSyncGroup],
-    prune: bool,
-) -> Result<Plan, AmbiguousName> {
-    let mut by_name: BTreeMap<&str, Vec<&PasswordSyncGroup>> = BTreeMap::new();
+pub fn plan(desired: &[DesiredGroup], actual: &[Group], prune: bool) -> Result<Plan, AmbiguousName> {
+    let mut by_name: BTreeMap<&str, Vec<&Group>> = BTreeMap::new();
     for g in actual {
-        by_name.entry(g.name.as_deref().unwrap_or_default()).or_default().push(g);
+        by_name.entry(g.name.as_str()).or_default().push(g);
     }
     let mut creates = Vec::new();
     let mut updates = Vec::new();
@@ -126,7 +122,7 @@ pub fn plan(
             None | Some([]) => creates.push(Change::Create(d.clone())),
             Some([current]) => {
                 let mut fields = Vec::new();
-                let policy = current.password_policy_id.as_deref().unwrap_or_default();
+                let policy = current.password_policy_id.as_str();
                 if policy != d.password_policy_id {
                     fields.push(FieldChange {
                         field: "passwordPolicyId",
@@ -137,17 +133,13 @@ pub fn plan(
                     fields.push(FieldChange { field: "sourceIds", detail });
                 }
                 if !fields.is_empty() {
-                    updates.push(Change::Update {
-                        id: current.id.clone().unwrap_or_default(),
-                        desired: d.clone(),
-                        fields,
-                    });
+                    updates.push(Change::Update { id: current.id.clone(), desired: d.clone(), fields });
                 }
             }
             Some(many) => {
                 return Err(AmbiguousName {
                     name: d.name.clone(),
-                    ids: many.iter().map(|g| g.id.clone().unwrap_or_default()).collect(),
+                    ids: many.iter().map(|g| g.id.clone()).collect(),
                 });
             }
         }
@@ -158,10 +150,7 @@ pub fn plan(
         for (name, groups) in &by_name {
             if !wanted.contains(name) {
                 for g in groups {
-                    deletes.push(Change::Delete {
-                        id: g.id.clone().unwrap_or_default(),
-                        name: name.to_string(),
-                    });
+                    deletes.push(Change::Delete { id: g.id.clone(), name: name.to_string() });
                 }
             }
         }
@@ -182,15 +171,8 @@ mod tests {
         }
     }
 
-    fn have(id: &str, name: &str, policy: &str, sources: &[&str]) -> PasswordSyncGroup {
-        PasswordSyncGroup {
-            id: Some(id.into()),
-            name: Some(name.into()),
-            password_policy_id: Some(policy.into()),
-            source_ids: sources.iter().map(|s| s.to_string()).collect(),
-            created: None,
-            modified: None,
-        }
+    fn have(id: &str, name: &str, policy: &str, sources: &[&str]) -> Group {
+        Group::new(id, name, policy, sources.iter().copied())
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub async fn arrange_emulator(setup: &Setup) -> anyhow::Result<Arranged> {
     }
     let emulator = builder.start().await?;
     let base_url = emulator.base_url();
-    let http = reqwest::Client::new();
+    let http = crate::http_client();
     let (id, secret) = credentials(setup.client);
     let token = fetch_token(&http, &base_url, id, secret).await?;
     if setup.rate_limited {
@@ -107,7 +107,7 @@ pub async fn perform(
     query: &BTreeMap<String, String>,
     body: Option<&Value>,
 ) -> anyhow::Result<Captured> {
-    let http = reqwest::Client::new();
+    let http = crate::http_client();
     let p = &arranged.placeholders;
     let url = format!("{}{}", arranged.base_url, p.fill(path));
     let method: reqwest::Method = method.parse()?;

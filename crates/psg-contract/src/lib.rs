@@ -17,3 +17,10 @@ pub mod guard;
 pub mod record;
 pub mod scenario;
 pub mod schema;
+
+/// A plain reqwest client. reqwest is built without a crypto provider of its
+/// own in this workspace (psg-ext picks ring), so one is installed first.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}

@@ -78,7 +78,7 @@ async fn arrange_tenant(base_url: &str, setup: &Setup) -> anyhow::Result<Option<
     let list = |k: &str| -> anyhow::Result<Vec<String>> {
         Ok(var(k)?.split(',').map(|s| s.trim().to_string()).collect())
     };
-    let http = reqwest::Client::new();
+    let http = crate::http_client();
     let token = fetch_token(&http, base_url, &var("SAIL_CLIENT_ID")?, &var("SAIL_CLIENT_SECRET")?).await?;
     let policies = list("PSG_RECORD_POLICIES")?;
     let sources = list("PSG_RECORD_SOURCES")?;
@@ -113,7 +113,7 @@ async fn arrange_tenant(base_url: &str, setup: &Setup) -> anyhow::Result<Option<
 
 async fn cleanup(target: &Target, arranged: &Arranged) {
     let Target::Tenant { base_url } = target else { return };
-    let http = reqwest::Client::new();
+    let http = crate::http_client();
     for id in &arranged.created {
         let url = format!("{base_url}/beta/password-sync-groups/{id}");
         let _ = http.delete(url).bearer_auth(&arranged.placeholders.token).send().await;

@@ -5,7 +5,7 @@
 
 use httpmock::prelude::*;
 use psg_contract::fixture::{Fixture, Placeholders, fixture_dir, load_all};
-use psg_ext::{Client, Error, NewGroup, PasswordSyncGroup, RetryPolicy};
+use psg_ext::{Client, Error, Group, GroupSpec, RetryPolicy};
 use serde_json::Value;
 
 macro_rules! fixture_tests {
@@ -19,23 +19,18 @@ fn load(name: &str) -> Fixture {
 
 /// What the call returned.
 enum Outcome {
-    Group(PasswordSyncGroup),
-    Page(Vec<PasswordSyncGroup>, Option<u64>),
+    Group(Group),
+    Page(Vec<Group>, Option<u64>),
     Deleted,
     Failed(Error),
 }
 
-fn new_group(body: &Value) -> NewGroup {
-    NewGroup {
-        name: body["name"].as_str().unwrap_or_default().into(),
-        password_policy_id: body["passwordPolicyId"].as_str().unwrap_or_default().into(),
-        source_ids: body["sourceIds"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s.as_str().map(str::to_string))
-            .collect(),
-    }
+fn new_group(body: &Value) -> GroupSpec {
+    let sources =
+        body["sourceIds"].as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string));
+    GroupSpec::new(body["name"].as_str().unwrap_or_default())
+        .password_policy(body["passwordPolicyId"].as_str().unwrap_or_default())
+        .with_sources(sources)
 }
 
 async fn call(client: &Client, f: &Fixture, p: &Placeholders) -> Outcome {
@@ -50,7 +45,7 @@ async fn call(client: &Client, f: &Fixture, p: &Placeholders) -> Outcome {
         "updatePasswordSyncGroup" => {
             client.update_group(&id(), &new_group(body.as_ref().unwrap())).await.map(Outcome::Group)
         }
-        "deletePasswordSyncGroup" => client.delete_group(&id()).await.map(|()| Outcome::Deleted),
+        "deletePasswordSyncGroup" => client.delete_group(&id()).await.map(|_| Outcome::Deleted),
         "getPasswordSyncGroups" => {
             let mut list = client.list_groups();
             if let Some(limit) = q("limit") {
@@ -130,12 +125,12 @@ async fn replay(name: &str) {
     match outcome {
         Outcome::Group(group) => {
             assert!(status == 200, "{name}: got a group for status {status}");
-            let expected: PasswordSyncGroup = serde_json::from_value(body).unwrap();
+            let expected: Group = serde_json::from_value(body).unwrap();
             assert_eq!(group, expected, "{name}");
         }
         Outcome::Page(items, total) => {
             assert_eq!(status, 200, "{name}");
-            let expected: Vec<PasswordSyncGroup> = serde_json::from_value(body).unwrap();
+            let expected: Vec<Group> = serde_json::from_value(body).unwrap();
             assert_eq!(items, expected, "{name}");
             let header_total = f.response.headers.get("x-total-count").map(|v| v.parse::<u64>().unwrap());
             assert_eq!(total, header_total, "{name}: total from X-Total-Count");
@@ -157,7 +152,7 @@ fn check_error(name: &str, f: &Fixture, p: &Placeholders, status: u16, body: &Va
             assert_eq!(message.as_deref(), body["message"].as_str(), "{name}");
             assert_eq!(attempts, 1, "{name}");
         }
-        (404, Error::NotFound { id, detail }) => {
+        (404, Error::NotFound { id, detail, .. }) => {
             assert_eq!(id, p.fill(f.request.path.rsplit('/').next().unwrap()), "{name}");
             assert_eq!(detail.tracking_id.as_deref(), body["trackingId"].as_str(), "{name}");
         }

@@ -10,9 +10,16 @@ async fn start() -> EmulatorHandle {
     Emulator::builder().ephemeral().rate_limit(None).start().await.unwrap()
 }
 
+/// A plain reqwest client. reqwest is built without a crypto provider of its
+/// own in this workspace (psg-ext picks ring), so one is installed first.
+fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A form-encoded client-credentials request, answered whatever its status.
 async fn token_request(base: &str, id: &str, secret: &str) -> reqwest::Response {
-    reqwest::Client::new()
+    http_client()
         .post(format!("{base}/oauth/token"))
         .form(&[("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)])
         .send()
@@ -36,7 +43,7 @@ impl Api {
     async fn new(emu: &EmulatorHandle) -> Self {
         let base = emu.base_url();
         let token = token_for(&base, "psg-demo", "psg-demo-secret").await;
-        Api { base, token, http: reqwest::Client::new() }
+        Api { base, token, http: http_client() }
     }
     fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token)
@@ -67,7 +74,7 @@ fn assert_error_dto(body: &Value, field: Option<&str>) {
 async fn token_accepts_form_multipart_and_basic_and_refuses_bad_credentials() {
     let emu = start().await;
     let base = emu.base_url();
-    let http = reqwest::Client::new();
+    let http = http_client();
     assert!(!token_for(&base, "psg-demo", "psg-demo-secret").await.is_empty());
 
     let form = reqwest::multipart::Form::new()
@@ -101,7 +108,7 @@ async fn token_accepts_form_multipart_and_basic_and_refuses_bad_credentials() {
 async fn missing_malformed_unknown_tokens_are_401_error_bodies() {
     let emu = start().await;
     let url = format!("{}/beta/password-sync-groups", emu.base_url());
-    let http = reqwest::Client::new();
+    let http = http_client();
     for auth in [None, Some("Basic x"), Some("Bearer not-issued")] {
         let mut req = http.get(&url);
         if let Some(a) = auth {
@@ -132,7 +139,7 @@ async fn read_only_client_reads_but_gets_403_on_writes() {
         .unwrap();
     let base = emu.base_url();
     let token = token_for(&base, "reader", "pw").await;
-    let http = reqwest::Client::new();
+    let http = http_client();
     let r = http.get(format!("{base}/beta/password-sync-groups")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let r = http
@@ -419,7 +426,7 @@ async fn state_file_survives_restart_and_admin_reset_restores_seed() {
         "state file wins over --groups"
     );
 
-    let http = reqwest::Client::new();
+    let http = http_client();
     let catalog: Value = http
         .get(format!("{}/__emulator/catalog", emu.base_url()))
         .send()

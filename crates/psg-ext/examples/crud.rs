@@ -11,7 +11,7 @@
 //! On a tenant, set `PSG_EXAMPLE_POLICY` and `PSG_EXAMPLE_SOURCES` (two or
 //! more comma-separated source ids).
 
-use psg_ext::{Client, NewGroup};
+use psg_ext::{Client, GroupSpec};
 
 #[tokio::main]
 async fn main() -> Result<(), psg_ext::Error> {
@@ -21,15 +21,15 @@ async fn main() -> Result<(), psg_ext::Error> {
         .unwrap_or_else(|_| "2c918084000000000000000000500000,2c918084000000000000000000500001".into());
     let client = Client::from_env()?;
 
-    let new = NewGroup::new("psg example").password_policy(policy).sources(sources.split(','));
+    let new = GroupSpec::new("psg example").password_policy(policy).sources(sources.split(','));
     let created = client.create_group(&new).await?;
-    let id = created.id.clone().unwrap_or_default();
+    let id = created.id.clone();
     println!("created {id}");
 
     let fetched = client.get_group(&id).await?;
     println!("read back: {:?}", fetched.name);
 
-    let renamed = NewGroup { name: "psg example (renamed)".into(), ..NewGroup::from(&fetched) };
+    let renamed = GroupSpec::from(&fetched).name("psg example (renamed)");
     let updated = client.update_group(&id, &renamed).await?;
     println!("renamed to {:?}, modified {:?}", updated.name, updated.modified);
 

@@ -18,9 +18,9 @@ async fn main() -> Result<(), psg_ext::Error> {
         n += 1;
         println!(
             "{}  {}  policy {}  sources {}",
-            group.id.unwrap_or_default(),
-            group.name.unwrap_or_default(),
-            group.password_policy_id.unwrap_or_default(),
+            group.id,
+            group.name,
+            group.password_policy_id,
             group.source_ids.join(",")
         );
     }

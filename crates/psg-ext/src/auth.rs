@@ -1,18 +1,35 @@
 //! Access tokens: a fixed token, or client credentials with a cached token
-//! that is refreshed before it expires. Concurrent callers share one refresh
-//! (single flight): the cache lock is held while fetching, so the others wait
-//! and then find the fresh token.
+//! that is refreshed before it expires.
+//!
+//! Concurrent callers share one fetch cycle (single flight), whatever its
+//! result: the first caller starts it, the others await the same shared
+//! future. A failure is remembered for [`FAILURE_MEMORY`], so a storm of
+//! calls does not hammer a failing token endpoint. A valid cached token is
+//! read under a short synchronous lock that a fetch never holds.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+use reqwest::StatusCode;
 use serde::Deserialize;
-use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::config::{Config, Credentials};
-use crate::error::{Error, snippet};
+use crate::config::{Config, ConnectionSource, Credentials, ENV_CLIENT_ID, ENV_CLIENT_SECRET};
+use crate::error::Error;
+use crate::error::{TransportError, snippet};
 use crate::retry::{Decision, Idempotency, Outcome, RetryBudget, RetryPolicy};
 use crate::secret::Secret;
+
+/// How long a failed fetch is remembered before the next call tries again.
+pub(crate) const FAILURE_MEMORY: Duration = Duration::from_secs(2);
+
+/// Longest token lifetime believed; `expires_in` beyond it is clamped.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Lifetime assumed when the token endpoint does not say.
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
 
 #[derive(Clone)]
 struct CachedToken {
@@ -20,11 +37,26 @@ struct CachedToken {
     refresh_at: Instant,
 }
 
+/// A failed fetch, shareable between waiters.
+#[derive(Clone, Debug)]
+struct FetchFailure {
+    status: Option<StatusCode>,
+    message: String,
+}
+
+impl From<FetchFailure> for Error {
+    fn from(f: FetchFailure) -> Error {
+        Error::Auth { status: f.status, message: f.message }
+    }
+}
+
+type FetchResult = Result<Secret, FetchFailure>;
+
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
     #[serde(default)]
-    expires_in: Option<u64>,
+    expires_in: Option<serde_json::Value>,
 }
 
 /// Where bearer tokens come from.
@@ -34,7 +66,14 @@ pub(crate) struct Auth {
 
 enum AuthKind {
     Fixed(Secret),
-    ClientCredentials(Box<TokenCache>),
+    ClientCredentials(Arc<TokenCache>),
+}
+
+#[derive(Default)]
+struct CacheState {
+    token: Option<CachedToken>,
+    inflight: Option<Shared<BoxFuture<'static, FetchResult>>>,
+    failed: Option<(Instant, FetchFailure)>,
 }
 
 struct TokenCache {
@@ -42,24 +81,27 @@ struct TokenCache {
     token_url: String,
     client_id: String,
     client_secret: Secret,
+    /// Where the credentials came from, for the refusal message.
+    credentials_hint: String,
     margin: Duration,
     retry: RetryPolicy,
-    cache: Mutex<Option<CachedToken>>,
+    state: Mutex<CacheState>,
 }
 
 impl Auth {
     pub(crate) fn new(config: &Config, http: reqwest::Client) -> Self {
-        let kind = match &config.credentials {
+        let kind = match config.credentials() {
             Credentials::AccessToken(t) => AuthKind::Fixed(t.clone()),
             Credentials::ClientCredentials { client_id, client_secret } => {
-                AuthKind::ClientCredentials(Box::new(TokenCache {
+                AuthKind::ClientCredentials(Arc::new(TokenCache {
                     http,
                     token_url: config.token_url(),
                     client_id: client_id.clone(),
                     client_secret: client_secret.clone(),
-                    margin: config.token_refresh_margin,
-                    retry: config.retry.clone(),
-                    cache: Mutex::new(None),
+                    credentials_hint: credentials_hint(config.connection_source()),
+                    margin: config.token_refresh_margin(),
+                    retry: config.retry().clone(),
+                    state: Mutex::default(),
                 }))
             }
         };
@@ -76,39 +118,70 @@ impl Auth {
         match &self.kind {
             AuthKind::Fixed(t) => Ok(t.clone()),
             AuthKind::ClientCredentials(tc) => {
-                let (cache, margin) = (&tc.cache, &tc.margin);
-                let mut cached = cache.lock().await;
-                if let Some(c) = cached.as_ref().filter(|c| Instant::now() < c.refresh_at) {
-                    return Ok(c.token.clone());
-                }
-                let (token, expires_in) = tc.fetch().await?;
-                // Refresh `margin` early, but never sooner than half the lifetime.
-                let early = (*margin).min(expires_in / 2);
-                *cached = Some(CachedToken {
-                    token: token.clone(),
-                    refresh_at: Instant::now() + expires_in - early,
-                });
-                Ok(token)
+                let fetch = {
+                    let mut state = tc.state.lock().expect("token cache lock");
+                    let now = Instant::now();
+                    if let Some(c) = state.token.as_ref().filter(|c| now < c.refresh_at) {
+                        return Ok(c.token.clone());
+                    }
+                    if let Some((until, failure)) = &state.failed
+                        && now < *until
+                    {
+                        return Err(failure.clone().into());
+                    }
+                    match &state.inflight {
+                        Some(f) => f.clone(),
+                        None => {
+                            let f = TokenCache::fetch_and_store(tc.clone()).boxed().shared();
+                            state.inflight = Some(f.clone());
+                            f
+                        }
+                    }
+                };
+                fetch.await.map_err(Error::from)
             }
         }
     }
 
     /// Drops `token` from the cache after the API refused it, so the next
     /// [`Auth::bearer`] fetches a new one (unless another task already did).
-    pub(crate) async fn invalidate(&self, token: &Secret) {
+    pub(crate) fn invalidate(&self, token: &Secret) {
         if let AuthKind::ClientCredentials(tc) = &self.kind {
-            let mut cached = tc.cache.lock().await;
-            if cached.as_ref().is_some_and(|c| &c.token == token) {
-                *cached = None;
+            let mut state = tc.state.lock().expect("token cache lock");
+            if state.token.as_ref().is_some_and(|c| &c.token == token) {
+                state.token = None;
             }
         }
     }
 }
 
 impl TokenCache {
+    /// One fetch cycle whose result every waiter shares; it records the
+    /// result in the cache before anyone sees it.
+    async fn fetch_and_store(self: Arc<Self>) -> FetchResult {
+        let result = self.fetch().await;
+        let mut state = self.state.lock().expect("token cache lock");
+        state.inflight = None;
+        let now = Instant::now();
+        match result {
+            Ok((token, lifetime)) => {
+                // Refresh `margin` early, but never sooner than half the lifetime.
+                let early = self.margin.min(lifetime / 2);
+                state.token =
+                    Some(CachedToken { token: token.clone(), refresh_at: now + (lifetime - early) });
+                state.failed = None;
+                Ok(token)
+            }
+            Err(failure) => {
+                state.failed = Some((now + FAILURE_MEMORY, failure.clone()));
+                Err(failure)
+            }
+        }
+    }
+
     /// Asks the token endpoint, retrying transient failures like a GET.
-    async fn fetch(&self) -> Result<(Secret, Duration), Error> {
-        let TokenCache { http, token_url, client_id, client_secret, retry, .. } = self;
+    async fn fetch(&self) -> Result<(Secret, Duration), FetchFailure> {
+        let TokenCache { http, token_url, client_id, client_secret, .. } = self;
         let budget = RetryBudget::new(0);
         let mut attempt = 0;
         loop {
@@ -118,18 +191,29 @@ impl TokenCache {
                 ("client_id", client_id.as_str()),
                 ("client_secret", client_secret.expose()),
             ];
-            let sent = http.post(token_url).form(&form).send().await;
             tracing::debug!(attempt, url = %token_url, "token request");
-            let outcome = match sent {
+            let sent = http.post(token_url).form(&form).send().await;
+            let (outcome, what, status) = match sent {
                 Ok(response) if response.status().is_success() => {
                     let status = response.status();
-                    let body: TokenResponse = response.json().await.map_err(|e| Error::Auth {
+                    let bytes = match response.bytes().await {
+                        Ok(b) => b,
+                        Err(e) => {
+                            let e = TransportError::from_reqwest(e);
+                            let outcome =
+                                if e.is_timeout() { Outcome::TimedOut } else { Outcome::ConnectionLost };
+                            self.wait_or_give_up(attempt, outcome, &budget, &e.to_string(), Some(status))
+                                .await?;
+                            continue;
+                        }
+                    };
+                    let body: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| FetchFailure {
                         status: Some(status),
-                        message: format!("the token endpoint answered a body without access_token: {e}"),
+                        message: format!("{token_url} answered a body without a usable access_token: {e}"),
                     })?;
-                    let ttl = Duration::from_secs(body.expires_in.unwrap_or(300).max(1));
-                    tracing::debug!(expires_in = ttl.as_secs(), "token obtained");
-                    return Ok((Secret::new(body.access_token), ttl));
+                    let lifetime = token_lifetime(body.expires_in.as_ref());
+                    tracing::debug!(expires_in = lifetime.as_secs(), "token obtained");
+                    return Ok((Secret::new(body.access_token), lifetime));
                 }
                 Ok(response) => {
                     let status = response.status();
@@ -138,38 +222,102 @@ impl TokenCache {
                     if matches!(code, 400 | 401 | 403) {
                         let text = snippet(&response.bytes().await.unwrap_or_default());
                         let text = scrub(&text, client_secret);
-                        return Err(Error::Auth {
+                        return Err(FetchFailure {
                             status: Some(status),
                             message: format!(
-                                "{token_url} refused the client credentials (HTTP {code}: {text}); check SAIL_CLIENT_ID and SAIL_CLIENT_SECRET"
+                                "{token_url} refused the client credentials (HTTP {code}: {text}); check {}",
+                                self.credentials_hint
                             ),
                         });
                     }
                     (Outcome::Status { code, retry_after }, format!("HTTP {code}"), Some(status))
                 }
-                Err(e) if e.is_connect() => (Outcome::ConnectFailed, e.to_string(), None),
-                Err(e) if e.is_timeout() => (Outcome::TimedOut, e.to_string(), None),
-                Err(e) => (Outcome::ConnectionLost, e.to_string(), None),
+                Err(e) => {
+                    let e = TransportError::from_reqwest(e);
+                    let outcome = if e.is_connect() {
+                        Outcome::ConnectFailed
+                    } else if e.is_timeout() {
+                        Outcome::TimedOut
+                    } else {
+                        Outcome::ConnectionLost
+                    };
+                    (outcome, e.to_string(), None)
+                }
             };
-            let (outcome, what, status) = outcome;
-            // Fetching a token has no side effect: retry like a GET.
-            match retry.decide(attempt, outcome, Idempotency::Idempotent, &budget, rand::random()) {
-                Decision::RetryAfter(wait) => {
-                    tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %what, "retrying token request");
-                    tokio::time::sleep(wait).await;
-                }
-                Decision::GiveUp(_) => {
-                    return Err(Error::Auth {
-                        status,
-                        message: format!("{token_url} failed after {attempt} attempt(s): {what}"),
-                    });
-                }
-            }
+            self.wait_or_give_up(attempt, outcome, &budget, &what, status).await?;
         }
+    }
+
+    /// Sleeps before the next attempt, or gives up with what went wrong.
+    async fn wait_or_give_up(
+        &self,
+        attempt: u32,
+        outcome: Outcome,
+        budget: &RetryBudget,
+        what: &str,
+        status: Option<StatusCode>,
+    ) -> Result<(), FetchFailure> {
+        // Fetching a token has no side effect: retry like a GET.
+        match self.retry.decide(attempt, outcome, Idempotency::Idempotent, budget, rand::random()) {
+            Decision::RetryAfter(wait) => {
+                tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %what, "retrying token request");
+                tokio::time::sleep(wait).await;
+                Ok(())
+            }
+            Decision::GiveUp(_) => Err(FetchFailure {
+                status,
+                message: format!("{} failed after {attempt} attempt(s): {what}", self.token_url),
+            }),
+        }
+    }
+}
+
+/// Names the settings that hold the client id and secret.
+fn credentials_hint(source: &ConnectionSource) -> String {
+    match source {
+        ConnectionSource::Environment => format!("{ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}"),
+        ConnectionSource::Profile { name, path } => {
+            format!("client_id and client_secret of profile '{name}' in {}", path.display())
+        }
+        _ => "the client id and secret".to_string(),
+    }
+}
+
+/// The lifetime of a token from `expires_in` (seconds, as a number or a
+/// numeric string), clamped to `[1 s, 24 h]`; 300 s when missing or unusable.
+fn token_lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
+    let secs = match expires_in {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match secs {
+        Some(s) if s.is_finite() && s > 0.0 => {
+            Duration::from_secs_f64(s.min(MAX_TOKEN_LIFETIME.as_secs_f64())).max(Duration::from_secs(1))
+        }
+        _ => DEFAULT_TOKEN_LIFETIME,
     }
 }
 
 /// Removes the secret from text that echoes the request.
 fn scrub(text: &str, secret: &Secret) -> String {
     if secret.expose().is_empty() { text.to_string() } else { text.replace(secret.expose(), "[redacted]") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_lifetimes_are_clamped() {
+        let v = |j: &str| serde_json::from_str::<serde_json::Value>(j).unwrap();
+        assert_eq!(token_lifetime(Some(&v("18446744073709551615"))), MAX_TOKEN_LIFETIME);
+        assert_eq!(token_lifetime(Some(&v("1e300"))), MAX_TOKEN_LIFETIME);
+        assert_eq!(token_lifetime(Some(&v("0"))), DEFAULT_TOKEN_LIFETIME);
+        assert_eq!(token_lifetime(Some(&v("-5"))), DEFAULT_TOKEN_LIFETIME);
+        assert_eq!(token_lifetime(Some(&v("0.2"))), Duration::from_secs(1));
+        assert_eq!(token_lifetime(Some(&v("\"600\""))), Duration::from_secs(600));
+        assert_eq!(token_lifetime(None), DEFAULT_TOKEN_LIFETIME);
+        assert_eq!(token_lifetime(Some(&v("799"))), Duration::from_secs(799));
+    }
 }

@@ -12,8 +12,8 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::auth::Auth;
-use crate::config::{ClientBuilder, Config, Settings, load_profile, profile_file_path};
-use crate::error::{Error, FailedResponse, parse_retry_after, snippet};
+use crate::config::{ClientBuilder, Config};
+use crate::error::{Error, FailedResponse, TransportError, TransportKind, parse_retry_after, snippet};
 use crate::rate_limit::RateLimiter;
 use crate::retry::{Decision, Idempotency, Outcome, RetryBudget};
 use crate::secret::Secret;
@@ -23,8 +23,12 @@ tokio::task_local! {
     static BEARER: Secret;
 }
 
-/// Puts the current attempt's token into the `Authorization` header.
-struct BearerHook;
+/// Runs right before a request is written: puts the current attempt's token
+/// into the `Authorization` header, then takes a rate-limit slot, so the
+/// slot is stamped as late as possible and after the token is at hand.
+struct BearerHook {
+    limiter: Arc<RateLimiter>,
+}
 
 impl RequestHook for BearerHook {
     fn prepare<'a>(
@@ -40,6 +44,10 @@ impl RequestHook for BearerHook {
                 })?;
                 value.set_sensitive(true);
                 request.headers_mut().insert(AUTHORIZATION, value);
+            }
+            let waited = self.limiter.acquire().await;
+            if !waited.is_zero() {
+                tracing::debug!(waited_ms = waited.as_millis() as u64, "waited for the rate limit");
             }
             Ok(())
         })
@@ -65,16 +73,16 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) generated: psg_client::Client,
     auth: Auth,
-    limiter: RateLimiter,
+    limiter: Arc<RateLimiter>,
     budget: RetryBudget,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.config.base_url.as_str())
-            .field("rate_limit", &self.inner.config.rate_limit)
-            .field("max_attempts", &self.inner.config.retry.max_attempts)
+            .field("api_root", &self.inner.config.api_root())
+            .field("rate_limit", &self.inner.config.rate_limit())
+            .field("max_attempts", &self.inner.config.retry().attempts())
             .finish_non_exhaustive()
     }
 }
@@ -87,17 +95,43 @@ pub(crate) struct Operation {
     pub idempotency: Idempotency,
 }
 
-/// One call of an operation: which one, and the group it is about.
+/// One call of an operation: which one, and what it is about.
 pub(crate) struct Op<'a> {
     pub operation: &'static Operation,
+    /// The id in the path, if any.
     pub group_id: Option<&'a str>,
+    /// For a create: the name of what is created (for a lost answer).
+    pub creating: Option<&'a str>,
+}
+
+/// What a call returned.
+pub(crate) enum Reply<T> {
+    /// The response.
+    Value(ResponseValue<T>),
+    /// A DELETE whose earlier attempt may have acted got 404 on a retry.
+    AlreadyGone,
+}
+
+impl<T> Reply<T> {
+    /// The response, for operations that never answer `AlreadyGone`.
+    pub(crate) fn into_value(self, operation: &'static str) -> Result<ResponseValue<T>, Error> {
+        match self {
+            Reply::Value(v) => Ok(v),
+            Reply::AlreadyGone => Err(Error::Decode {
+                operation,
+                status: reqwest::StatusCode::NOT_FOUND,
+                message: "the resource is gone".into(),
+                source: None,
+            }),
+        }
+    }
 }
 
 /// Why an attempt failed, before it becomes an [`Error`].
 enum AttemptFailure {
     Response(Box<FailedResponse>),
-    Transport(reqwest::Error, Outcome),
-    Decode(reqwest::StatusCode, String),
+    Transport(TransportError),
+    Decode(reqwest::StatusCode, String, Option<Box<dyn std::error::Error + Send + Sync>>),
     Refused(String),
 }
 
@@ -107,29 +141,31 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// From `SAIL_BASE_URL`, `SAIL_CLIENT_ID` and `SAIL_CLIENT_SECRET` (or
-    /// `SAIL_ACCESS_TOKEN`), like SailPoint's SDKs.
+    /// From `SAIL_BASE_URL` with `SAIL_CLIENT_ID` and `SAIL_CLIENT_SECRET`
+    /// (or `SAIL_ACCESS_TOKEN`), like SailPoint's SDKs. The whole connection
+    /// comes from the environment; a partial set is an error naming what is missing.
     pub fn from_env() -> Result<Self, Error> {
-        ClientBuilder::from_settings(Settings::from_env()).build()
+        ClientBuilder::from_env()?.build()
     }
 
     /// From profile `name` of the profile file (`$PSG_CONFIG`, else
-    /// `<config dir>/psg/config.toml`); `SAIL_*` variables override it.
+    /// `<config dir>/psg/config.toml`). The whole connection comes from the
+    /// profile; `SAIL_*` variables are not consulted.
     pub fn from_profile(name: &str) -> Result<Self, Error> {
-        let path = profile_file_path().ok_or_else(|| {
-            Error::config("no config directory on this platform: set PSG_CONFIG to the profile file")
-        })?;
-        ClientBuilder::from_settings(load_profile(&path, name)?.overlay(Settings::from_env())).build()
+        ClientBuilder::from_profile(name)?.build()
     }
 
     /// From a validated [`Config`].
     pub fn from_config(config: Config) -> Result<Self, Error> {
+        install_crypto_provider();
         let mut http = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            .user_agent(config.user_agent.clone())
+            .connect_timeout(config.connect_timeout())
+            .timeout(config.request_timeout())
+            .user_agent(config.user_agent())
+            // An API client never follows a redirect: a 302 would turn a POST into a GET.
+            .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true);
-        if let Some(proxy) = &config.proxy {
+        if let Some(proxy) = config.proxy() {
             // reqwest accepts almost any string here and fails only when sending;
             // check the URL now so the error names the setting.
             let bad = |why: String| Error::config(format!("proxy URL '{proxy}' is not valid: {why}"));
@@ -143,7 +179,7 @@ impl Client {
             let proxy = reqwest::Proxy::all(proxy).map_err(|e| bad(e.to_string()))?;
             http = http.proxy(proxy);
         }
-        for (i, pem) in config.root_certificates.iter().enumerate() {
+        for (i, pem) in config.root_certificates().iter().enumerate() {
             let bad =
                 |why: String| Error::config(format!("root certificate #{} is not usable: {why}", i + 1));
             // A PEM without any CERTIFICATE block would otherwise be accepted and trust nothing.
@@ -155,16 +191,31 @@ impl Client {
                 http = http.add_root_certificate(cert);
             }
         }
-        let http = http.build().map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        let loopback = url::Url::parse(config.base_url())
+            .ok()
+            .and_then(|u| u.host().map(|h| h.to_owned()))
+            .is_some_and(|h| match h {
+                url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+                url::Host::Ipv4(ip) => ip.is_loopback(),
+                url::Host::Ipv6(ip) => ip.is_loopback(),
+            });
+        if loopback && config.proxy().is_none() {
+            // A local emulator is never reached through HTTP(S)_PROXY.
+            http = http.no_proxy();
+        }
+        let http = http.build().map_err(|e| {
+            Error::config(format!("cannot build the HTTP client: {}", crate::error::cause_chain(&e)))
+        })?;
+        let limiter = Arc::new(RateLimiter::new(config.rate_limit()));
         let generated = psg_client::Client::new_with_client(
             &config.api_root(),
             http.clone(),
-            Hooks::new(Arc::new(BearerHook)),
+            Hooks::new(Arc::new(BearerHook { limiter: limiter.clone() })),
         );
         let inner = Inner {
             auth: Auth::new(&config, http),
-            limiter: RateLimiter::new(config.rate_limit),
-            budget: RetryBudget::new(config.retry.budget_capacity),
+            limiter,
+            budget: RetryBudget::new(config.retry().budget_capacity()),
             generated,
             config,
         };
@@ -177,7 +228,7 @@ impl Client {
     }
 
     /// Runs one operation with rate limiting, auth and retries.
-    pub(crate) async fn call<T, F, Fut>(&self, op: Op<'_>, send: F) -> Result<ResponseValue<T>, Error>
+    pub(crate) async fn call<T, F, Fut>(&self, op: Op<'_>, send: F) -> Result<Reply<T>, Error>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, psg_client::Error<ApiErrorBody>>>,
@@ -187,7 +238,7 @@ impl Client {
         self.call_inner(&op, send).instrument(span).await
     }
 
-    async fn call_inner<T, F, Fut>(&self, op: &Op<'_>, send: F) -> Result<ResponseValue<T>, Error>
+    async fn call_inner<T, F, Fut>(&self, op: &Op<'_>, send: F) -> Result<Reply<T>, Error>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, psg_client::Error<ApiErrorBody>>>,
@@ -195,9 +246,12 @@ impl Client {
         let inner = &self.inner;
         let mut attempt = 0u32;
         let mut refreshed_after_401 = false;
+        // Whether an earlier attempt may have reached the server and acted.
+        let mut may_have_acted = false;
         loop {
             attempt += 1;
-            let waited = inner.limiter.acquire().await;
+            // The token first: the rate-limit slot is taken in the request
+            // hook, right before sending.
             let token = inner.auth.bearer().await?;
             let started = Instant::now();
             let (result, meta) = capture_response(BEARER.scope(token.clone(), send())).await;
@@ -209,10 +263,9 @@ impl Client {
                         attempt,
                         status = value.status().as_u16(),
                         elapsed_ms,
-                        waited_ms = waited.as_millis() as u64,
                         "attempt succeeded"
                     );
-                    return Ok(value);
+                    return Ok(Reply::Value(value));
                 }
                 Err(e) => classify(e, meta).await,
             };
@@ -220,10 +273,26 @@ impl Client {
                 AttemptFailure::Response(r) => {
                     Outcome::Status { code: r.status.as_u16(), retry_after: parse_retry_after(&r.headers) }
                 }
-                AttemptFailure::Transport(_, outcome) => *outcome,
+                AttemptFailure::Transport(e) => match e.kind() {
+                    TransportKind::Connect => Outcome::ConnectFailed,
+                    TransportKind::Timeout => Outcome::TimedOut,
+                    TransportKind::Lost => Outcome::ConnectionLost,
+                },
                 AttemptFailure::Decode(..) | AttemptFailure::Refused(_) => {
                     return Err(into_error(failure, op, attempt));
                 }
+            };
+            if let Outcome::Status { code: 404, .. } = outcome
+                && may_have_acted
+                && op.operation.method == "DELETE"
+            {
+                tracing::info!(attempt, "404 after an attempt whose answer was lost: the delete happened");
+                return Ok(Reply::AlreadyGone);
+            }
+            may_have_acted |= match outcome {
+                Outcome::TimedOut | Outcome::ConnectionLost => true,
+                Outcome::Status { code, .. } => matches!(code, 500 | 502 | 504),
+                Outcome::ConnectFailed => false,
             };
             let tracking_id = if let AttemptFailure::Response(r) = &failure {
                 r.body.as_ref().and_then(|b| b.tracking_id.clone())
@@ -235,12 +304,12 @@ impl Client {
                 && !refreshed_after_401
             {
                 tracing::info!(attempt, elapsed_ms, "401: refreshing the token and replaying once");
-                inner.auth.invalidate(&token).await;
+                inner.auth.invalidate(&token);
                 refreshed_after_401 = true;
                 attempt -= 1;
                 continue;
             }
-            let decision = inner.config.retry.decide(
+            let decision = inner.config.retry().decide(
                 attempt,
                 outcome,
                 op.operation.idempotency,
@@ -251,7 +320,7 @@ impl Client {
                 let pause = match decision {
                     Decision::RetryAfter(wait) => wait,
                     Decision::GiveUp(_) => {
-                        retry_after.unwrap_or_default().min(inner.config.retry.max_retry_after)
+                        retry_after.unwrap_or_default().min(inner.config.retry().retry_after_cap())
                     }
                 };
                 inner.limiter.pause_for(pause);
@@ -286,16 +355,6 @@ impl Client {
 
 async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseMeta>) -> AttemptFailure {
     use psg_client::Error as E;
-    let transport = |e: reqwest::Error| {
-        let outcome = if e.is_connect() {
-            Outcome::ConnectFailed
-        } else if e.is_timeout() {
-            Outcome::TimedOut
-        } else {
-            Outcome::ConnectionLost
-        };
-        AttemptFailure::Transport(e, outcome)
-    };
     match error {
         E::ErrorResponse(rv) => {
             let status = rv.status();
@@ -326,26 +385,42 @@ async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseM
                 body: None,
                 snippet: snippet(&bytes),
             })),
-            Some(meta) => AttemptFailure::Decode(meta.status, format!("{e} in {}", snippet(&bytes))),
-            None => AttemptFailure::Decode(reqwest::StatusCode::OK, e.to_string()),
+            Some(meta) => {
+                AttemptFailure::Decode(meta.status, format!("{e} in {}", snippet(&bytes)), Some(Box::new(e)))
+            }
+            None => AttemptFailure::Decode(reqwest::StatusCode::OK, e.to_string(), Some(Box::new(e))),
         },
-        E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => transport(e),
+        E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
+            AttemptFailure::Transport(TransportError::from_reqwest(e))
+        }
         E::InvalidRequest(m) | E::Custom(m) => AttemptFailure::Refused(m),
     }
 }
 
 fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32) -> Error {
+    let operation = op.operation.id;
     match failure {
-        AttemptFailure::Response(r) => r.into_error(op.operation.id, op.group_id, attempts),
-        AttemptFailure::Transport(_, Outcome::TimedOut) => {
-            Error::Timeout { operation: op.operation.id, attempts }
-        }
-        AttemptFailure::Transport(source, _) => {
-            Error::Transport { operation: op.operation.id, attempts, source }
-        }
-        AttemptFailure::Decode(status, message) => {
-            Error::Decode { operation: op.operation.id, status, message }
+        AttemptFailure::Response(r) => r.into_error(operation, op.group_id, attempts),
+        AttemptFailure::Transport(e) => match (op.creating, e.kind()) {
+            (Some(name), TransportKind::Timeout | TransportKind::Lost) => {
+                Error::CreateOutcomeUnknown { name: name.to_string(), attempts, source: Box::new(e) }
+            }
+            (_, TransportKind::Timeout) => Error::Timeout { operation, attempts, source: Box::new(e) },
+            _ => Error::Transport { operation, attempts, source: Box::new(e) },
+        },
+        AttemptFailure::Decode(status, message, source) => {
+            Error::Decode { operation, status, message, source }
         }
         AttemptFailure::Refused(message) => Error::InvalidInput { field: "request", message },
+    }
+}
+
+/// Makes ring the process's rustls crypto provider unless one is installed
+/// (the `rustls-ring` feature; reqwest is built without a provider of its own).
+fn install_crypto_provider() {
+    #[cfg(feature = "rustls-ring")]
+    {
+        // Err means another provider is already installed: keep it.
+        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }

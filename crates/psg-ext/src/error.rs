@@ -1,16 +1,19 @@
-//! The one [`Error`] type of psg.
+//! The one [`Error`] type of psg-ext, and [`TransportError`], the boxed cause
+//! of a failed exchange. No other crate's error type appears in either.
 
+use std::fmt;
 use std::time::Duration;
 
 use psg_client::types::{ApiErrorBody, ErrorMessageDto};
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, LOCATION};
 
 /// Largest part of an unexpected body that an error keeps.
 pub const BODY_SNIPPET_LIMIT: usize = 512;
 
 /// Details of an `ErrorResponseDto` answer (400, 403, 404, 500, ...).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
@@ -33,7 +36,7 @@ impl ApiError {
         let mut text = if self.messages.is_empty() {
             self.status.canonical_reason().unwrap_or("error").to_string()
         } else {
-            self.messages.join("; ")
+            self.messages.iter().map(|m| m.trim_end_matches(['.', ' '])).collect::<Vec<_>>().join("; ")
         };
         if !self.causes.is_empty() {
             text.push_str(&format!(" (causes: {})", self.causes.join("; ")));
@@ -45,8 +48,98 @@ impl ApiError {
     }
 }
 
+/// What kind of transport failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TransportKind {
+    /// No connection could be made; nothing was sent.
+    Connect,
+    /// The request or the answer took longer than the timeout.
+    Timeout,
+    /// The connection broke after the request may have been sent.
+    Lost,
+}
+
+/// A failed exchange below HTTP: refused connection, TLS, proxy, timeout, or a
+/// connection that broke. `Display` shows the whole cause chain in one line.
+pub struct TransportError {
+    kind: TransportKind,
+    chain: String,
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl TransportError {
+    pub(crate) fn new(kind: TransportKind, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        let chain = cause_chain(&source);
+        TransportError { kind, chain, source: Box::new(source) }
+    }
+
+    pub(crate) fn from_reqwest(e: reqwest::Error) -> Self {
+        let kind = if e.is_connect() {
+            TransportKind::Connect
+        } else if e.is_timeout() {
+            TransportKind::Timeout
+        } else {
+            TransportKind::Lost
+        };
+        TransportError::new(kind, e.without_url())
+    }
+
+    pub(crate) fn kind(&self) -> TransportKind {
+        self.kind
+    }
+
+    /// True when no connection could be made (the request was never sent).
+    pub fn is_connect(&self) -> bool {
+        self.kind == TransportKind::Connect
+    }
+
+    /// True when the exchange timed out.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == TransportKind::Timeout
+    }
+}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportError").field("kind", &self.kind).field("cause", &self.chain).finish()
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.chain)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.source.as_ref())
+    }
+}
+
+/// Joins an error and its sources into one line, skipping repeats (hyper and
+/// reqwest often wrap a cause with the same text) and the generic
+/// "error sending request" that says nothing on its own.
+pub(crate) fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        let text = text.trim();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(text)) {
+            parts.push(text.to_string());
+        }
+        next = err.source();
+    }
+    if parts.len() > 1 {
+        parts.retain(|p| !p.starts_with("error sending request") && p != "client error (Connect)");
+    }
+    if parts.is_empty() { "unknown transport error".into() } else { parts.join(": ") }
+}
+
 /// Everything that can go wrong. `Display` is one sentence and never contains
-/// a secret.
+/// a secret. Match on variants with `..`: variants and payloads may gain
+/// fields in minor releases.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -54,10 +147,11 @@ pub enum Error {
     #[error("{} failed with HTTP {}: {}", .0.operation, .0.status.as_u16(), .0.summary())]
     Api(Box<ApiError>),
 
-    /// 404: no group has the id.
-    #[error("{} found no password sync group '{id}' (HTTP 404){}", .detail.operation, .detail.tracking_id.as_ref().map(|t| format!(" [tracking id {t}]")).unwrap_or_default())]
+    /// 404: no group (or source, or policy) has the id.
+    #[error("{} found nothing with id '{id}' (HTTP 404){}", .detail.operation, .detail.tracking_id.as_ref().map(|t| format!(" [tracking id {t}]")).unwrap_or_default())]
+    #[non_exhaustive]
     NotFound {
-        /// The id that was asked for, if the operation had one.
+        /// The id that was asked for.
         id: String,
         /// The error body.
         detail: Box<ApiError>,
@@ -65,6 +159,7 @@ pub enum Error {
 
     /// 401 from the API: the token was missing, malformed or expired.
     #[error("{operation} was refused with HTTP 401 ({}): check the client id and secret, or the access token", message.as_deref().unwrap_or("unauthorized"))]
+    #[non_exhaustive]
     Unauthorized {
         /// Operation that failed.
         operation: &'static str,
@@ -74,6 +169,7 @@ pub enum Error {
 
     /// 429 after every allowed attempt.
     #[error("{operation} was rate limited (HTTP 429) and gave up after {attempts} attempt(s){}", retry_after.map(|d| format!("; the server asked to wait {}s", d.as_secs())).unwrap_or_default())]
+    #[non_exhaustive]
     RateLimited {
         /// Operation that failed.
         operation: &'static str,
@@ -85,8 +181,10 @@ pub enum Error {
         attempts: u32,
     },
 
-    /// A status or body the API does not document (e.g. an HTML 502 page).
-    #[error("{operation} got an unexpected HTTP {} response: {}", status.as_u16(), if body_snippet.is_empty() { "(empty body)" } else { body_snippet.as_str() })]
+    /// A status or body the API does not document (e.g. an HTML 502 page, or
+    /// a redirect, which psg never follows).
+    #[error("{operation} got an unexpected HTTP {} response: {}", status.as_u16(), describe_unexpected(*status, headers, body_snippet))]
+    #[non_exhaustive]
     UnexpectedResponse {
         /// Operation that failed.
         operation: &'static str,
@@ -101,39 +199,68 @@ pub enum Error {
     },
 
     /// The request timed out.
-    #[error("{operation} timed out after {attempts} attempt(s); raise the timeout or check the network")]
+    #[error(
+        "{operation} timed out after {attempts} attempt(s) ({source}); raise the timeout or check the network"
+    )]
+    #[non_exhaustive]
     Timeout {
         /// Operation that failed.
         operation: &'static str,
         /// How many attempts were made.
         attempts: u32,
+        /// The underlying failure.
+        #[source]
+        source: Box<TransportError>,
     },
 
-    /// The connection failed or broke.
+    /// The connection could not be made or broke (refused, TLS, proxy, reset).
     #[error("{operation} could not reach the server after {attempts} attempt(s): {source}")]
+    #[non_exhaustive]
     Transport {
         /// Operation that failed.
         operation: &'static str,
         /// How many attempts were made.
         attempts: u32,
-        /// The underlying error.
+        /// The underlying failure, with its cause chain.
         #[source]
-        source: reqwest::Error,
+        source: Box<TransportError>,
+    },
+
+    /// A create was sent, but its answer was lost (timeout or broken
+    /// connection): the group may exist. It was not sent again, since that
+    /// could create it twice. Look it up by name before trying again.
+    #[error(
+        "the answer to creating group '{name}' was lost ({source}): the group may exist; check by name before creating it again"
+    )]
+    #[non_exhaustive]
+    CreateOutcomeUnknown {
+        /// Name of the group that was being created.
+        name: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// What broke.
+        #[source]
+        source: Box<TransportError>,
     },
 
     /// A success response whose body did not decode.
     #[error("{operation} answered HTTP {} with a body psg cannot decode: {message}", status.as_u16())]
+    #[non_exhaustive]
     Decode {
         /// Operation that failed.
         operation: &'static str,
         /// HTTP status.
         status: StatusCode,
-        /// What was wrong.
+        /// What was wrong, with a snippet of the body.
         message: String,
+        /// The decoder's error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// The token endpoint refused or failed.
     #[error("getting an access token failed: {message}")]
+    #[non_exhaustive]
     Auth {
         /// HTTP status of the token endpoint, if it answered.
         status: Option<StatusCode>,
@@ -141,24 +268,76 @@ pub enum Error {
         message: String,
     },
 
-    /// Missing or invalid configuration; names the variable or file.
-    #[error("configuration error: {0}")]
-    Config(String),
+    /// Missing or invalid configuration; names the variable, file or setting.
+    #[error("configuration error: {message}")]
+    #[non_exhaustive]
+    Config {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
 
     /// A value was refused before anything was sent.
     #[error("invalid {field}: {message}")]
+    #[non_exhaustive]
     InvalidInput {
         /// The offending field.
         field: &'static str,
         /// What is wrong and how to fix it.
         message: String,
     },
+
+    /// The listing changed while a stream paged through it (the total at the
+    /// end differs from the total at the start), so offset paging may have
+    /// missed groups. Only returned when asked for with
+    /// [`crate::ListGroups::fail_on_change`].
+    #[error(
+        "the listing changed while paging (total {before} at the start, {after} at the end): offset paging may have missed items; list again"
+    )]
+    #[non_exhaustive]
+    ListingChanged {
+        /// Total reported by the first page.
+        before: u64,
+        /// Total reported at the end.
+        after: u64,
+    },
+}
+
+fn describe_unexpected(status: StatusCode, headers: &HeaderMap, body: &str) -> String {
+    if status.is_redirection() {
+        let to = headers.get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("(no Location header)");
+        return format!(
+            "a redirect to {to}; psg does not follow redirects: check the base URL (it should be the tenant API root)"
+        );
+    }
+    if body.is_empty() { "(empty body)".into() } else { body.to_string() }
 }
 
 impl Error {
     /// True for a 404.
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
+    }
+
+    /// True when the request timed out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+            || matches!(self, Error::CreateOutcomeUnknown { source, .. } if source.is_timeout())
+    }
+
+    /// True when no connection could be made.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Transport { source, .. } if source.is_connect())
+    }
+
+    /// True when trying the same call later may succeed (429, 5xx, timeouts,
+    /// transport failures). A [`Error::CreateOutcomeUnknown`] is not: look the
+    /// group up first.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } | Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::Auth { status, .. } => status.is_none_or(|s| s.is_server_error() || s.as_u16() == 429),
+            _ => self.status().is_some_and(|s| matches!(s.as_u16(), 500 | 502 | 503 | 504)),
+        }
     }
 
     /// The HTTP status the API answered, if it answered.
@@ -174,6 +353,15 @@ impl Error {
         }
     }
 
+    /// The server's last `Retry-After`, for a 429.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => *retry_after,
+            Error::UnexpectedResponse { headers, .. } => parse_retry_after(headers),
+            _ => None,
+        }
+    }
+
     /// The `trackingId` of the error body, if any.
     pub fn tracking_id(&self) -> Option<&str> {
         match self {
@@ -183,8 +371,21 @@ impl Error {
         }
     }
 
+    /// The API's error details (`ErrorResponseDto`), if it sent them.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            Error::NotFound { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
+
     pub(crate) fn config(message: impl Into<String>) -> Self {
-        Error::Config(message.into())
+        Error::Config { message: message.into() }
+    }
+
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidInput { field, message: message.into() }
     }
 }
 
@@ -201,20 +402,33 @@ pub(crate) struct FailedResponse {
     pub snippet: String,
 }
 
-/// Parses `Retry-After` as seconds or an HTTP date.
-pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+/// Largest `Retry-After` parsed; longer values are clamped (a policy caps the
+/// wait much lower anyway).
+const RETRY_AFTER_CEILING: Duration = Duration::from_secs(24 * 3600);
+
+/// Parses `Retry-After` as seconds or an HTTP date, clamped to a day.
+pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    parse_retry_after_value(headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?)
 }
 
-/// Keeps at most [`BODY_SNIPPET_LIMIT`] bytes, cut at a character boundary.
+/// Parses one `Retry-After` value: whole seconds or an HTTP date.
+pub(crate) fn parse_retry_after_value(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs).min(RETRY_AFTER_CEILING));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO).min(RETRY_AFTER_CEILING))
+}
+
+/// Keeps at most [`BODY_SNIPPET_LIMIT`] bytes, lossily decoded.
 pub(crate) fn snippet(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_SNIPPET_LIMIT)]).into_owned();
     text.trim().to_string()
+}
+
+fn json_text(v: &Option<serde_json::Value>) -> Option<String> {
+    v.as_ref().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
 }
 
 impl FailedResponse {
@@ -222,20 +436,11 @@ impl FailedResponse {
         let status = self.status;
         let body = self.body.unwrap_or_default();
         match status.as_u16() {
-            401 => Error::Unauthorized {
-                operation,
-                message: body
-                    .error
-                    .as_ref()
-                    .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())),
-            },
+            401 => Error::Unauthorized { operation, message: json_text(&body.error) },
             429 => Error::RateLimited {
                 operation,
                 retry_after: parse_retry_after(&self.headers),
-                message: body
-                    .message
-                    .as_ref()
-                    .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())),
+                message: json_text(&body.message),
                 attempts,
             },
             _ if body.detail_code.is_some() || body.tracking_id.is_some() || !body.messages.is_empty() => {
@@ -268,6 +473,7 @@ impl FailedResponse {
 mod tests {
     use std::time::{Duration, SystemTime};
 
+    use proptest::prelude::*;
     use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 
     use super::*;
@@ -288,6 +494,17 @@ mod tests {
         assert_eq!(parse_retry_after(&with_retry_after(&past)), Some(Duration::ZERO));
         assert_eq!(parse_retry_after(&with_retry_after("soon")), None);
         assert_eq!(parse_retry_after(&HeaderMap::new()), None);
+        // Huge values are clamped, not an overflow later.
+        assert_eq!(parse_retry_after(&with_retry_after("18446744073709551615")), Some(RETRY_AFTER_CEILING));
+    }
+
+    proptest! {
+        #[test]
+        fn retry_after_never_panics_and_stays_bounded(value in ".{0,64}") {
+            if let Some(d) = parse_retry_after_value(&value) {
+                prop_assert!(d <= RETRY_AFTER_CEILING);
+            }
+        }
     }
 
     #[test]
@@ -302,6 +519,41 @@ mod tests {
         };
         let e = failed.into_error("getPasswordSyncGroup", Some("g1"), 3);
         assert_eq!(e.status(), Some(StatusCode::BAD_GATEWAY));
+        assert!(e.is_retryable());
         assert!(e.to_string().contains("<html>bad gateway</html>"), "{e}");
+    }
+
+    #[test]
+    fn a_redirect_names_status_and_location() {
+        let mut headers = HeaderMap::new();
+        headers.insert(LOCATION, HeaderValue::from_static("https://login.example/sso"));
+        let failed =
+            FailedResponse { status: StatusCode::FOUND, headers, body: None, snippet: String::new() };
+        let e = failed.into_error("createPasswordSyncGroup", None, 1).to_string();
+        assert!(e.contains("HTTP 302") && e.contains("https://login.example/sso"), "{e}");
+    }
+
+    #[test]
+    fn cause_chain_is_one_line_without_repeats() {
+        #[derive(Debug)]
+        struct E(&'static str, Option<Box<E>>);
+        impl fmt::Display for E {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for E {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_deref().map(|e| e as _)
+            }
+        }
+        let e = E(
+            "error sending request",
+            Some(Box::new(E(
+                "tcp connect error",
+                Some(Box::new(E("Connection refused (os error 111)", None))),
+            ))),
+        );
+        assert_eq!(cause_chain(&e), "tcp connect error: Connection refused (os error 111)");
     }
 }

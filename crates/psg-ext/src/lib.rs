@@ -1,4 +1,6 @@
-//! # psg-ext: the client for SailPoint ISC's beta Password Sync Groups API
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+//! # psg-ext: the client for SailPoint ISC's Password Sync Groups API
 //!
 //! Built on the generated [`psg_client`], it adds what automation needs:
 //!
@@ -18,7 +20,7 @@
 //!
 //! ```no_run
 //! use futures::TryStreamExt;
-//! use psg_ext::{Client, NewGroup};
+//! use psg_ext::{Client, GroupSpec};
 //!
 //! # async fn run() -> Result<(), psg_ext::Error> {
 //! let client = Client::from_env()?;
@@ -26,16 +28,16 @@
 //! // Create (checked locally first: name, policy, two distinct sources).
 //! let created = client
 //!     .create_group(
-//!         &NewGroup::new("Finance")
+//!         &GroupSpec::new("Finance")
 //!             .password_policy("2c91808d744ba0ce01746f93b6204501")
 //!             .sources(["2c918084660f45d6016617daa9210584", "2c918084660f45d6016617daa9210500"]),
 //!     )
 //!     .await?;
-//! let id = created.id.clone().unwrap_or_default();
+//! let id = created.id.clone();
 //!
 //! // Read, replace, delete.
 //! let group = client.get_group(&id).await?;
-//! let renamed = NewGroup { name: "Finance apps".into(), ..NewGroup::from(&group) };
+//! let renamed = GroupSpec::from(&group).name("Finance apps");
 //! client.update_group(&id, &renamed).await?;
 //! match client.get_group("no-such-id").await {
 //!     Err(e) if e.is_not_found() => println!("not there"),
@@ -46,7 +48,7 @@
 //! // Every group, pages fetched concurrently, items in server order.
 //! let mut groups = client.list_groups().stream();
 //! while let Some(group) = groups.try_next().await? {
-//!     println!("{}", group.name.unwrap_or_default());
+//!     println!("{}", group.name);
 //! }
 //! # Ok(()) }
 //! ```
@@ -54,24 +56,19 @@
 mod auth;
 mod client;
 pub mod config;
-pub mod error;
+mod error;
 mod groups;
-pub mod paginate;
-pub mod rate_limit;
-pub mod retry;
+mod model;
+mod paginate;
+mod rate_limit;
+mod retry;
 mod secret;
 
 pub use client::Client;
-pub use config::{ClientBuilder, Config, Credentials};
-pub use error::{ApiError, Error};
-pub use groups::NewGroup;
-pub use paginate::{ListGroups, Page};
+pub use config::{ApiVersion, ClientBuilder, Config, ConnectionSource, Credentials};
+pub use error::{ApiError, BODY_SNIPPET_LIMIT, Error, TransportError};
+pub use model::{Deleted, Group, GroupSpec};
+pub use paginate::{ListGroups, MAX_PAGE_SIZE, Page};
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
-
-/// The API's models, as generated from the spec.
-pub mod models {
-    pub use psg_client::types::{ErrorMessageDto, ErrorResponseDto, LocaleOrigin, PasswordSyncGroup};
-}
-pub use models::PasswordSyncGroup;

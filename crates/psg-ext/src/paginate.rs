@@ -1,20 +1,43 @@
 //! Listing: one page with its total, or a stream over every page that
 //! prefetches following pages concurrently and still yields in server order.
+//!
+//! # What offset paging can and cannot promise
+//! The API pages by `offset`/`limit` over a listing that others may change
+//! while we read it. A stream here promises:
+//! * it **ends at the first short or empty page**, whatever `X-Total-Count`
+//!   claims, so a lying total cannot make it send requests without end;
+//! * it **never yields an id twice** (an insert in front of the read
+//!   position shifts items onto the next page; the repeat is dropped);
+//! * when the server returns **fewer items than asked although the total says
+//!   more remain** (a server-side page cap), it continues from the real
+//!   offset with the smaller page size, so nothing is skipped silently;
+//! * when the total **changes while paging**, it logs a `tracing` warning,
+//!   and with [`ListGroups::fail_on_change`] ends with
+//!   [`Error::ListingChanged`].
+//!
+//! It cannot promise a consistent snapshot: a group deleted in front of the
+//! read position while paging shifts another one past it unseen. Only the
+//! changed total tells; list again when that matters. The API does not
+//! promise a stable order either; psg yields items in the order served.
 
-use futures::stream::{self, BoxStream, StreamExt};
-use psg_client::types::PasswordSyncGroup;
+use std::collections::HashSet;
+
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, FuturesOrdered, StreamExt};
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::model::Group;
 
 /// Largest page the API serves.
 pub const MAX_PAGE_SIZE: u32 = 250;
 
 /// One page of groups.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Page {
     /// The groups, in server order.
-    pub items: Vec<PasswordSyncGroup>,
+    pub items: Vec<Group>,
     /// Total number of groups (`X-Total-Count`), when the server sent it.
     pub total: Option<u64>,
     /// Offset of the first item.
@@ -32,15 +55,23 @@ pub struct ListGroups {
     offset: u64,
     concurrency: usize,
     count: bool,
+    fail_on_change: bool,
 }
 
 impl ListGroups {
     pub(crate) fn new(client: Client) -> Self {
-        let concurrency = client.config().page_concurrency;
-        ListGroups { client, limit: MAX_PAGE_SIZE, offset: 0, concurrency, count: true }
+        let concurrency = client.config().page_concurrency();
+        ListGroups {
+            client,
+            limit: MAX_PAGE_SIZE,
+            offset: 0,
+            concurrency,
+            count: true,
+            fail_on_change: false,
+        }
     }
 
-    /// Page size, 0 to 250 (default 250).
+    /// Page size, 0 to 250 (default 250; a stream needs at least 1).
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = limit;
         self
@@ -52,26 +83,33 @@ impl ListGroups {
         self
     }
 
-    /// Pages a stream fetches at once (default from the client, 4).
+    /// Pages a stream fetches at once once the total is known (default from
+    /// the client, 16; at least 1). The client's rate limit still applies.
     pub fn concurrency(mut self, pages: usize) -> Self {
-        self.concurrency = pages.max(1);
+        self.concurrency = pages.clamp(1, crate::config::MAX_PAGE_CONCURRENCY);
         self
     }
 
     /// Whether [`ListGroups::page`] asks for the total (`count=true`, the
-    /// default). ISC notes that counting costs the server something: turn it
-    /// off when `Page::total` is not needed. Streams always ask once.
+    /// default). Streams always ask.
     pub fn count(mut self, count: bool) -> Self {
         self.count = count;
         self
     }
 
+    /// Whether a stream ends with [`Error::ListingChanged`] when the total
+    /// changed while paging (default: a `tracing` warning only).
+    pub fn fail_on_change(mut self, fail: bool) -> Self {
+        self.fail_on_change = fail;
+        self
+    }
+
     fn check_limit(&self, min: u32) -> Result<(), Error> {
         if self.limit < min || self.limit > MAX_PAGE_SIZE {
-            return Err(Error::InvalidInput {
-                field: "limit",
-                message: format!("{} is outside {min}..={MAX_PAGE_SIZE}", self.limit),
-            });
+            return Err(Error::invalid(
+                "limit",
+                format!("{} is outside {min}..={MAX_PAGE_SIZE}", self.limit),
+            ));
         }
         Ok(())
     }
@@ -84,83 +122,180 @@ impl ListGroups {
         Ok(Page { items, total, offset: self.offset, limit: self.limit })
     }
 
-    /// Every group from the offset on, in server order, each exactly once.
-    ///
-    /// The first page asks for the total; when the server gives it, the
-    /// remaining pages are fetched up to `concurrency` at a time (each with
-    /// its own retries) and yielded in order. Without a total, pages are read
-    /// one after another until a short page. The stream ends after the first
-    /// error. At most `concurrency` pages are held in memory.
-    pub fn stream(self) -> BoxStream<'static, Result<PasswordSyncGroup, Error>> {
+    /// Every group from the offset on, in server order, each id once (see
+    /// the module documentation for what paging can promise). The stream
+    /// ends after the first error. At most `concurrency` pages are in memory.
+    pub fn stream(self) -> BoxStream<'static, Result<Group, Error>> {
         if let Err(e) = self.check_limit(1) {
             return stream::once(async move { Err(e) }).boxed();
         }
-        let ListGroups { client, limit, offset, concurrency, .. } = self;
-        let first = {
-            let client = client.clone();
-            async move { client.fetch_page(limit, offset, true).await }
+        let pager = Pager {
+            client: self.client,
+            page_size: self.limit,
+            concurrency: self.concurrency.max(1),
+            fail_on_change: self.fail_on_change,
+            next_to_schedule: self.offset,
+            first_total: None,
+            latest_total: None,
+            inflight: FuturesOrdered::new(),
+            seen: HashSet::new(),
+            started: false,
+            done: false,
         };
-        let pages = stream::once(first)
-            .map(move |first| -> BoxStream<'static, Result<Vec<PasswordSyncGroup>, Error>> {
-                let (items, total) = match first {
-                    Ok(page) => page,
-                    Err(e) => return stream::once(async move { Err(e) }).boxed(),
-                };
-                let full = items.len() as u64 >= u64::from(limit);
-                let head = stream::once(async move { Ok(items) });
-                let next = offset + u64::from(limit);
-                let client = client.clone();
-                match total {
-                    Some(total) => {
-                        let offsets = (next..total).step_by(limit as usize);
-                        let rest =
-                                stream::iter(offsets)
-                                    .map(move |o| {
-                                        let client = client.clone();
-                                        async move {
-                                            client.fetch_page(limit, o, false).await.map(|(items, _)| items)
-                                        }
-                                    })
-                                    .buffered(concurrency);
-                        head.chain(rest).boxed()
-                    }
-                    None if !full => head.boxed(),
-                    None => {
-                        let rest = stream::unfold(Some(next), move |at| {
-                            let client = client.clone();
-                            async move {
-                                let at = at?;
-                                match client.fetch_page(limit, at, false).await {
-                                    Ok((items, _)) => {
-                                        let more = items.len() as u64 >= u64::from(limit);
-                                        Some((Ok(items), more.then_some(at + u64::from(limit))))
-                                    }
-                                    Err(e) => Some((Err(e), None)),
-                                }
-                            }
-                        })
-                        .filter(|page| {
-                            futures::future::ready(!matches!(page, Ok(items) if items.is_empty()))
-                        });
-                        head.chain(rest).boxed()
-                    }
+        stream::unfold(pager, |mut pager| async move {
+            let batch = pager.next_batch().await?;
+            Some((batch, pager))
+        })
+        .flat_map(|batch| match batch {
+            Ok(items) => stream::iter(items.into_iter().map(Ok)).boxed(),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        })
+        .boxed()
+    }
+}
+
+/// One fetched page: where it started, how many it asked for, and the answer.
+type PageResult = (u64, u32, Result<(Vec<Group>, Option<u64>), Error>);
+
+struct Pager {
+    client: Client,
+    page_size: u32,
+    concurrency: usize,
+    fail_on_change: bool,
+    /// Offset of the next page to request.
+    next_to_schedule: u64,
+    first_total: Option<u64>,
+    latest_total: Option<u64>,
+    inflight: FuturesOrdered<BoxFuture<'static, PageResult>>,
+    seen: HashSet<String>,
+    started: bool,
+    done: bool,
+}
+
+impl Pager {
+    fn schedule(&mut self, offset: u64, size: u32) {
+        let client = self.client.clone();
+        self.inflight
+            .push_back(Box::pin(async move { (offset, size, client.fetch_page(size, offset, true).await) }));
+        self.next_to_schedule = offset + u64::from(size);
+    }
+
+    /// Fills the pipeline: one page while the total is unknown, up to
+    /// `concurrency` pages below the latest total once it is known.
+    fn fill(&mut self) {
+        let Some(total) = self.latest_total else {
+            if self.inflight.is_empty() {
+                self.schedule(self.next_to_schedule, self.page_size);
+            }
+            return;
+        };
+        while self.inflight.len() < self.concurrency && self.next_to_schedule < total {
+            self.schedule(self.next_to_schedule, self.page_size);
+        }
+    }
+
+    /// The next page's new items; `None` at the end.
+    async fn next_batch(&mut self) -> Option<Result<Vec<Group>, Error>> {
+        if self.done {
+            return None;
+        }
+        if !self.started {
+            self.started = true;
+            self.schedule(self.next_to_schedule, self.page_size);
+        }
+        let Some((offset, asked, result)) = self.inflight.next().await else {
+            return self.finish();
+        };
+        let (items, total) = match result {
+            Ok(page) => page,
+            Err(e) => {
+                self.done = true;
+                return Some(Err(e));
+            }
+        };
+        if let Some(t) = total {
+            self.first_total.get_or_insert(t);
+            self.latest_total = Some(t);
+        }
+        let got = items.len() as u64;
+        let end = offset + got;
+        let mut fresh = Vec::with_capacity(items.len());
+        for g in items {
+            if self.seen.insert(g.id.clone()) {
+                fresh.push(g);
+            } else {
+                tracing::debug!(id = %g.id, "dropped an id already yielded (the listing shifted)");
+            }
+        }
+        if got == 0 {
+            return self.finish();
+        }
+        if fresh.is_empty() && got >= u64::from(asked) {
+            // A full page of repeats: the server is not moving forward.
+            self.done = true;
+            return Some(Err(Error::Decode {
+                operation: "getPasswordSyncGroups",
+                status: reqwest::StatusCode::OK,
+                message: format!("the page at offset {offset} repeated only items already listed"),
+                source: None,
+            }));
+        }
+        if got < u64::from(asked) {
+            match self.latest_total {
+                Some(t) if end < t => {
+                    // A server-side cap: continue from the real offset with
+                    // its page size; speculative pages were at wrong offsets.
+                    tracing::debug!(
+                        offset,
+                        asked,
+                        got,
+                        "short page before the end: continuing from the real offset"
+                    );
+                    self.inflight = FuturesOrdered::new();
+                    self.page_size = u32::try_from(got).unwrap_or(self.page_size).max(1);
+                    self.next_to_schedule = end;
                 }
-            })
-            .flatten();
-        pages
-            .scan(false, |failed, page| {
-                let out = if *failed {
-                    None
-                } else {
-                    *failed = page.is_err();
-                    Some(page)
-                };
-                futures::future::ready(out)
-            })
-            .flat_map(|page| match page {
-                Ok(items) => stream::iter(items.into_iter().map(Ok)).boxed(),
-                Err(e) => stream::once(async move { Err(e) }).boxed(),
-            })
-            .boxed()
+                _ => {
+                    self.done = true;
+                    return Some(self.deliver_last(fresh));
+                }
+            }
+        }
+        self.fill();
+        if self.inflight.is_empty() {
+            self.done = true;
+            return Some(self.deliver_last(fresh));
+        }
+        Some(Ok(fresh))
+    }
+
+    /// The last page: checks whether the listing changed while paging.
+    fn deliver_last(&mut self, items: Vec<Group>) -> Result<Vec<Group>, Error> {
+        match self.changed() {
+            Some(e) if self.fail_on_change => Err(e),
+            _ => Ok(items),
+        }
+    }
+
+    fn finish(&mut self) -> Option<Result<Vec<Group>, Error>> {
+        self.done = true;
+        match self.changed() {
+            Some(e) if self.fail_on_change => Some(Err(e)),
+            _ => None,
+        }
+    }
+
+    fn changed(&self) -> Option<Error> {
+        match (self.first_total, self.latest_total) {
+            (Some(before), Some(after)) if before != after => {
+                tracing::warn!(
+                    before,
+                    after,
+                    "the listing changed while paging; offset paging may have missed items"
+                );
+                Some(Error::ListingChanged { before, after })
+            }
+            _ => None,
+        }
     }
 }

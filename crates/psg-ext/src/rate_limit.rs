@@ -1,11 +1,24 @@
 //! Client-side rate limiting that never trips a server counting requests over
 //! a sliding window.
 //!
-//! A token bucket with burst N lets about 2N requests through in one window
-//! (a full bucket, then a refill). Here every request gets a send time such
-//! that the N-th previous one was at least `window + margin` earlier, so no
-//! window of that length ever holds more than N sends. When a 429 arrives
-//! anyway, [`RateLimiter::pause_for`] holds back every task until it expires.
+//! # What is promised
+//! At most `count` API requests of one [`crate::Client`] (and its clones) are
+//! *sent* in any interval of `window`, and the limiter keeps an extra margin
+//! ([`RateLimit::margin`]) so that network and scheduling jitter do not make
+//! them *arrive* closer together. Every attempt counts: first tries, retries,
+//! the replay after a token refresh, every page of a stream.
+//!
+//! A slot is taken at the last moment, right before the request is written to
+//! the connection, after the access token is at hand (so a slow token
+//! endpoint cannot bunch requests up). A request waiting for a slot holds
+//! nothing: when its future is dropped, nothing is left reserved. A 429
+//! pauses every task ([`RateLimiter::pause_for`]); a task that wakes re-checks
+//! both the window and the pause before it sends.
+//!
+//! # What is not counted
+//! Requests to the token endpoint (`/oauth/token`), which ISC limits
+//! separately; requests of other clients or other processes using the same
+//! credentials (the server's 429 and [`RateLimiter::pause_for`] cover those).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -13,18 +26,60 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// `count` requests per `window`.
+use crate::error::Error;
+
+/// `count` requests per `window`. Build with [`RateLimit::new`] or parse
+/// `COUNT/SECS` with [`str::parse`].
+///
+/// ```
+/// use std::time::Duration;
+/// let limit: psg_ext::RateLimit = "100/10".parse()?;
+/// assert_eq!(limit, psg_ext::RateLimit::new(100, Duration::from_secs(10))?);
+/// assert!(psg_ext::RateLimit::new(0, Duration::from_secs(1)).is_err());
+/// # Ok::<(), psg_ext::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
-    /// Requests allowed in any window.
-    pub count: u32,
-    /// The window.
-    pub window: Duration,
+    count: u32,
+    window: Duration,
 }
 
 impl RateLimit {
     /// ISC's documented limit per client id: 100 requests per 10 seconds.
     pub const ISC_DEFAULT: RateLimit = RateLimit { count: 100, window: Duration::from_secs(10) };
+
+    /// Longest window accepted.
+    pub const MAX_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+    /// Largest count accepted.
+    pub const MAX_COUNT: u32 = 1_000_000;
+
+    /// `count` requests per `window`: count in `1..=1_000_000`, window in
+    /// `(0, 24 h]`.
+    pub fn new(count: u32, window: Duration) -> Result<Self, Error> {
+        if count == 0 || count > Self::MAX_COUNT {
+            return Err(Error::config(format!(
+                "rate limit count {count} is out of range: use 1..={}",
+                Self::MAX_COUNT
+            )));
+        }
+        if window.is_zero() || window > Self::MAX_WINDOW {
+            return Err(Error::config(format!(
+                "rate limit window {window:?} is out of range: use more than 0 s and at most 86400 s"
+            )));
+        }
+        Ok(RateLimit { count, window })
+    }
+
+    /// Requests allowed in any window.
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// The window.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
 
     /// The safety margin added to each window: 2 % of it, at least 50 ms,
     /// to absorb network and scheduling jitter between our send and the
@@ -32,9 +87,37 @@ impl RateLimit {
     pub fn margin(&self) -> Duration {
         (self.window / 50).max(Duration::from_millis(50))
     }
+
+    /// Parses `COUNT/SECS` (e.g. `100/10`, `5/0.5`) or `off` (`None`).
+    pub fn parse_setting(text: &str) -> Result<Option<RateLimit>, Error> {
+        if text.trim().eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        text.parse().map(Some)
+    }
 }
 
-#[derive(Debug)]
+impl std::str::FromStr for RateLimit {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let err = |why: &str| {
+            Error::config(format!(
+                "invalid rate limit {s:?}: {why}; write COUNT/SECS such as 100/10 (or off where allowed)"
+            ))
+        };
+        let (count, secs) = s.split_once('/').ok_or_else(|| err("no '/'"))?;
+        let count: u32 = count.trim().parse().map_err(|_| err("COUNT is not a whole number"))?;
+        let secs: f64 = secs.trim().parse().map_err(|_| err("SECS is not a number"))?;
+        if !(secs.is_finite() && secs > 0.0 && secs <= Self::MAX_WINDOW.as_secs_f64()) {
+            return Err(err("SECS must be more than 0 and at most 86400"));
+        }
+        let window = Duration::try_from_secs_f64(secs).map_err(|_| err("SECS is out of range"))?;
+        RateLimit::new(count, window).map_err(|_| err("COUNT must be 1..=1000000 and SECS at most 86400"))
+    }
+}
+
+#[derive(Debug, Default)]
 struct State {
     /// Send times of the last `count` requests, oldest first.
     recent: VecDeque<Instant>,
@@ -42,59 +125,66 @@ struct State {
     paused_until: Option<Instant>,
 }
 
+/// What a caller must do before sending.
+enum Verdict {
+    /// The slot is taken at this instant: send now.
+    Go,
+    /// Try again at this instant.
+    WaitUntil(Instant),
+}
+
 /// A limiter shared by all clones of a client.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     limit: Option<RateLimit>,
     state: Mutex<State>,
 }
 
 impl RateLimiter {
     /// A limiter for `limit`; `None` only honours 429 pauses.
-    pub fn new(limit: Option<RateLimit>) -> Self {
-        RateLimiter { limit, state: Mutex::new(State { recent: VecDeque::new(), paused_until: None }) }
+    pub(crate) fn new(limit: Option<RateLimit>) -> Self {
+        RateLimiter { limit, state: Mutex::new(State::default()) }
     }
 
-    /// The configured limit.
-    pub fn limit(&self) -> Option<RateLimit> {
-        self.limit
-    }
-
-    /// Reserves the earliest allowed send time at or after `now`.
-    pub fn reserve(&self, now: Instant) -> Instant {
+    /// Takes a slot at `now` if the window and any pause allow it.
+    fn try_take(&self, now: Instant) -> Verdict {
         let mut state = self.state.lock().expect("limiter lock");
-        let mut at = now;
         if let Some(until) = state.paused_until {
-            at = at.max(until);
+            if now < until {
+                return Verdict::WaitUntil(until);
+            }
+            state.paused_until = None;
         }
-        let Some(limit) = self.limit else { return at };
-        if let Some(&last) = state.recent.back() {
-            at = at.max(last);
-        }
-        if state.recent.len() >= limit.count as usize {
-            let nth_previous = state.recent[state.recent.len() - limit.count as usize];
-            at = at.max(nth_previous + limit.window + limit.margin());
-        }
-        state.recent.push_back(at);
-        while state.recent.len() > limit.count as usize {
+        let Some(limit) = self.limit else { return Verdict::Go };
+        let span = limit.window + limit.margin();
+        while state.recent.front().is_some_and(|&t| now.saturating_duration_since(t) >= span) {
             state.recent.pop_front();
         }
-        at
+        if state.recent.len() >= limit.count as usize
+            && let Some(&oldest) = state.recent.front()
+        {
+            return Verdict::WaitUntil(oldest + span);
+        }
+        state.recent.push_back(now);
+        Verdict::Go
     }
 
-    /// Waits until this request may be sent; returns how long it waited.
-    pub async fn acquire(&self) -> Duration {
-        let now = Instant::now();
-        let at = self.reserve(now);
-        if at > now {
-            tokio::time::sleep_until(at).await;
+    /// Waits until a request may be sent and takes its slot; returns how long
+    /// it waited. Dropping the future while it waits takes nothing.
+    pub(crate) async fn acquire(&self) -> Duration {
+        let start = Instant::now();
+        loop {
+            match self.try_take(Instant::now()) {
+                Verdict::Go => return start.elapsed(),
+                Verdict::WaitUntil(at) => tokio::time::sleep_until(at).await,
+            }
         }
-        at - now
     }
 
     /// Holds back every request of this client for `wait` (after a 429).
-    pub fn pause_for(&self, wait: Duration) {
-        let until = Instant::now() + wait;
+    pub(crate) fn pause_for(&self, wait: Duration) {
+        let now = Instant::now();
+        let until = now.checked_add(wait).unwrap_or(now + RateLimit::MAX_WINDOW);
         let mut state = self.state.lock().expect("limiter lock");
         state.paused_until = Some(state.paused_until.map_or(until, |u| u.max(until)));
     }
@@ -104,9 +194,11 @@ impl RateLimiter {
 mod tests {
     use std::sync::Arc;
 
+    use proptest::prelude::*;
+
     use super::*;
 
-    /// Largest number of send times inside any half-open window of `len`.
+    /// Largest number of send times inside any half-open interval of `len`.
     fn max_in_window(times: &[Instant], len: Duration) -> usize {
         let mut sorted = times.to_vec();
         sorted.sort();
@@ -116,31 +208,12 @@ mod tests {
             .unwrap_or(0)
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn never_more_than_n_in_any_window_unlike_a_token_bucket() {
-        let limit = RateLimit { count: 10, window: Duration::from_secs(1) };
-        let limiter = Arc::new(RateLimiter::new(Some(limit)));
-        let start = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..45 {
-            let l = limiter.clone();
-            tasks.push(tokio::spawn(async move {
-                l.acquire().await;
-                Instant::now()
-            }));
-        }
-        let mut times = Vec::new();
-        for t in tasks {
-            times.push(t.await.unwrap());
-        }
-        assert_eq!(max_in_window(&times, limit.window), 10);
-        // The first 10 go at once, then 10 per window plus margin: 4 more windows.
-        let elapsed = times.iter().max().unwrap().duration_since(start);
-        assert_eq!(elapsed, (limit.window + limit.margin()) * 4);
+    fn limit(count: u32, ms: u64) -> RateLimit {
+        RateLimit::new(count, Duration::from_millis(ms)).unwrap()
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_429_pauses_every_task() {
+    async fn a_429_pauses_every_task_and_a_longer_pause_wins() {
         let limiter = Arc::new(RateLimiter::new(None));
         let start = Instant::now();
         limiter.pause_for(Duration::from_secs(5));
@@ -150,18 +223,141 @@ mod tests {
         assert_eq!(waited, Duration::from_secs(5));
         assert_eq!(other.await.unwrap(), Duration::from_secs(5));
         assert_eq!(Instant::now() - start, Duration::from_secs(5));
-        // A shorter pause does not shorten a longer one.
         limiter.pause_for(Duration::from_secs(3));
         limiter.pause_for(Duration::from_secs(1));
         assert_eq!(limiter.acquire().await, Duration::from_secs(3));
+        limiter.pause_for(Duration::MAX); // no overflow
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_set_while_a_task_waits_for_the_window_is_honoured() {
+        let limiter = Arc::new(RateLimiter::new(Some(limit(1, 1000))));
+        limiter.acquire().await;
+        let l = limiter.clone();
+        let waiter = tokio::spawn(async move {
+            l.acquire().await;
+            Instant::now()
+        });
+        tokio::task::yield_now().await;
+        let start = Instant::now();
+        limiter.pause_for(Duration::from_secs(30));
+        let sent = waiter.await.unwrap();
+        assert!(sent >= start + Duration::from_secs(30), "sent {:?} after the pause began", sent - start);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancelled_wait_leaves_nothing_reserved() {
+        let limiter = Arc::new(RateLimiter::new(Some(limit(2, 1000))));
+        limiter.acquire().await;
+        limiter.acquire().await;
+        // Ten waiters give up before their turn.
+        for _ in 0..10 {
+            let l = limiter.clone();
+            let t = tokio::spawn(async move { l.acquire().await });
+            tokio::task::yield_now().await;
+            t.abort();
+        }
+        let start = Instant::now();
+        // The next one waits only for the window, not behind phantom reservations.
+        let waited = limiter.acquire().await;
+        assert_eq!(waited, Duration::from_millis(1000) + limit(2, 1000).margin());
+        assert_eq!(Instant::now() - start, waited);
+    }
+
+    #[derive(Debug, Clone)]
+    struct Arrival {
+        at_ms: u64,
+        cancel_after_ms: Option<u64>,
+    }
+
+    fn arrivals() -> impl Strategy<Value = Vec<Arrival>> {
+        proptest::collection::vec(
+            (0u64..3000, proptest::option::weighted(0.3, 0u64..1500))
+                .prop_map(|(at_ms, cancel_after_ms)| Arrival { at_ms, cancel_after_ms }),
+            1..60,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        /// For arbitrary arrivals, cancellations and 429 pauses, the instants
+        /// at which slots are granted never hold more than `count` in any
+        /// window, and every request that was not cancelled gets a slot.
+        #[test]
+        fn never_more_than_count_in_any_window(
+            count in 1u32..8,
+            window_ms in 50u64..2000,
+            arrivals in arrivals(),
+            pauses in proptest::collection::vec((0u64..3000, 0u64..2000), 0..3),
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+            let (granted, expected) = rt.block_on(async move {
+                let limit = RateLimit::new(count, Duration::from_millis(window_ms)).unwrap();
+                let limiter = Arc::new(RateLimiter::new(Some(limit)));
+                let start = Instant::now();
+                let granted = Arc::new(Mutex::new(Vec::new()));
+                let mut tasks = Vec::new();
+                let mut expected = 0usize;
+                for a in arrivals {
+                    let (l, g) = (limiter.clone(), granted.clone());
+                    let task = async move {
+                        tokio::time::sleep_until(start + Duration::from_millis(a.at_ms)).await;
+                        let wait = l.acquire();
+                        let got = match a.cancel_after_ms {
+                            Some(ms) => tokio::time::timeout(Duration::from_millis(ms), wait).await.is_ok(),
+                            None => { wait.await; true }
+                        };
+                        if got { g.lock().unwrap().push(Instant::now()); }
+                    };
+                    if a.cancel_after_ms.is_none() { expected += 1; }
+                    tasks.push(tokio::spawn(task));
+                }
+                for (at, len) in pauses {
+                    let l = limiter.clone();
+                    tasks.push(tokio::spawn(async move {
+                        tokio::time::sleep_until(start + Duration::from_millis(at)).await;
+                        l.pause_for(Duration::from_millis(len));
+                    }));
+                }
+                for t in tasks { t.await.unwrap(); }
+                let g = granted.lock().unwrap().clone();
+                (g, (expected, limit))
+            });
+            let (expected, limit) = expected;
+            prop_assert!(max_in_window(&granted, limit.window() + limit.margin()) <= count as usize);
+            prop_assert!(granted.len() >= expected);
+        }
     }
 
     #[test]
-    fn margin_scales_with_window() {
+    fn limits_are_validated() {
+        assert!(RateLimit::new(0, Duration::from_secs(1)).is_err());
+        assert!(RateLimit::new(1, Duration::ZERO).is_err());
+        assert!(RateLimit::new(1, Duration::from_secs(86_401)).is_err());
+        assert!(RateLimit::new(u32::MAX, Duration::from_secs(1)).is_err());
+        for bad in
+            ["1/1e300", "1/1e19", "0/1", "1/0", "1/-1", "1/nan", "1/inf", "x/1", "1", "", "4294967296/1"]
+        {
+            assert!(bad.parse::<RateLimit>().is_err(), "{bad}");
+        }
+        assert_eq!("5/0.5".parse::<RateLimit>().unwrap(), limit(5, 500));
+        assert_eq!(RateLimit::parse_setting(" OFF ").unwrap(), None);
         assert_eq!(RateLimit::ISC_DEFAULT.margin(), Duration::from_millis(200));
-        assert_eq!(
-            RateLimit { count: 5, window: Duration::from_millis(100) }.margin(),
-            Duration::from_millis(50)
-        );
+        assert_eq!(limit(5, 100).margin(), Duration::from_millis(50));
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_never_panics(text in ".{0,40}") {
+            if let Ok(l) = text.parse::<RateLimit>() {
+                prop_assert!(l.count() >= 1 && !l.window().is_zero() && l.window() <= RateLimit::MAX_WINDOW);
+            }
+        }
+
+        #[test]
+        fn parsing_numbers_never_panics(count in any::<u64>(), secs in any::<f64>()) {
+            let _ = format!("{count}/{secs}").parse::<RateLimit>();
+            let _ = format!("{count}/{secs:e}").parse::<RateLimit>();
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// What happened to one attempt, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The server answered with this status (`Retry-After` if it sent one).
     Status {
         /// HTTP status code.
@@ -25,7 +25,7 @@ pub enum Outcome {
 
 /// Whether an operation may be repeated safely.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Idempotency {
+pub(crate) enum Idempotency {
     /// GET, PUT, DELETE: repeating has the same effect.
     Idempotent,
     /// POST (create): repeating may create twice.
@@ -34,7 +34,7 @@ pub enum Idempotency {
 
 /// The decision for a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Wait this long, then try again.
     RetryAfter(Duration),
     /// Give up and return the error.
@@ -43,7 +43,7 @@ pub enum Decision {
 
 /// Why no further attempt is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GiveUpReason {
+pub(crate) enum GiveUpReason {
     /// The failure is not transient (e.g. 400, 404).
     NotRetryable,
     /// Repeating a create could duplicate it.
@@ -57,22 +57,28 @@ pub enum GiveUpReason {
 /// Retry settings. Defaults: 3 attempts, backoff base 200 ms doubling to a
 /// 20 s cap with full jitter, `Retry-After` honoured up to 60 s, a budget of
 /// 500 tokens (a retry costs 5, after a timeout 10; a success refunds 1).
+///
+/// What is retried: 429, 500, 502, 503 and 504, timeouts and broken
+/// connections, for reads, updates and deletes. A create is sent again only
+/// after a 429 or when the connection could not be made (nothing was sent).
+///
+/// ```
+/// use std::time::Duration;
+/// let policy = psg_ext::RetryPolicy::default()
+///     .max_attempts(5)
+///     .max_delay(Duration::from_secs(5));
+/// assert_eq!(policy.attempts(), 5);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
-    /// Attempts in all, including the first (1 disables retries).
-    pub max_attempts: u32,
-    /// Backoff of the first retry before jitter.
-    pub base_delay: Duration,
-    /// Largest backoff.
-    pub max_delay: Duration,
-    /// Largest `Retry-After` honoured; a longer one is shortened to this.
-    pub max_retry_after: Duration,
-    /// Size of the retry budget, 0 for no budget.
-    pub budget_capacity: u32,
-    /// Budget cost of a retry.
-    pub retry_cost: u32,
-    /// Budget cost of a retry after a timeout.
-    pub timeout_retry_cost: u32,
+    max_attempts: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+    max_retry_after: Duration,
+    budget_capacity: u32,
+    retry_cost: u32,
+    timeout_retry_cost: u32,
 }
 
 impl Default for RetryPolicy {
@@ -89,20 +95,61 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Longest wait any setting may ask for.
+const MAX_WAIT: Duration = Duration::from_secs(3600);
+
 impl RetryPolicy {
     /// No retries at all.
     pub fn never() -> Self {
         RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
     }
 
-    /// Sets the number of attempts (at least 1).
-    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
+    /// Attempts in all, including the first (at least 1, at most 100).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.clamp(1, 100);
         self
     }
 
+    /// Backoff of the first retry before jitter (at most 1 h).
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay.min(MAX_WAIT);
+        self
+    }
+
+    /// Largest backoff (at most 1 h).
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay.min(MAX_WAIT);
+        self
+    }
+
+    /// Largest `Retry-After` honoured; a longer one is shortened to this (at most 1 h).
+    pub fn max_retry_after(mut self, wait: Duration) -> Self {
+        self.max_retry_after = wait.min(MAX_WAIT);
+        self
+    }
+
+    /// Size of the retry budget shared by a client's requests; 0 for no budget.
+    pub fn budget(mut self, tokens: u32) -> Self {
+        self.budget_capacity = tokens;
+        self
+    }
+
+    /// Attempts in all.
+    pub fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// Largest `Retry-After` honoured.
+    pub fn retry_after_cap(&self) -> Duration {
+        self.max_retry_after
+    }
+
+    pub(crate) fn budget_capacity(&self) -> u32 {
+        self.budget_capacity
+    }
+
     /// Whether `outcome` is worth another attempt for this kind of operation.
-    pub fn is_retryable(outcome: Outcome, idempotency: Idempotency) -> Result<(), GiveUpReason> {
+    pub(crate) fn is_retryable(outcome: Outcome, idempotency: Idempotency) -> Result<(), GiveUpReason> {
         let transient = match outcome {
             Outcome::Status { code: 429, .. } | Outcome::ConnectFailed => return Ok(()),
             Outcome::Status { code, .. } => matches!(code, 500 | 502 | 503 | 504),
@@ -117,14 +164,14 @@ impl RetryPolicy {
 
     /// Backoff before retry number `retry` (1 for the first retry), given a
     /// uniform random `unit` in `[0, 1)` for full jitter.
-    pub fn backoff(&self, retry: u32, unit: f64) -> Duration {
+    pub(crate) fn backoff(&self, retry: u32, unit: f64) -> Duration {
         let exp = self.base_delay.saturating_mul(2u32.saturating_pow(retry.saturating_sub(1).min(30)));
         exp.min(self.max_delay).mul_f64(unit.clamp(0.0, 1.0))
     }
 
     /// The decision after attempt number `attempt` (1-based) ended in `outcome`.
     /// `unit` is the jitter draw; `budget` is charged when retrying.
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
         attempt: u32,
         outcome: Outcome,
@@ -154,19 +201,19 @@ impl RetryPolicy {
 /// spend tokens, successes put one back. When a server fails most requests
 /// the bucket empties and the client stops multiplying the load.
 #[derive(Debug)]
-pub struct RetryBudget {
+pub(crate) struct RetryBudget {
     capacity: u32,
     tokens: Mutex<u32>,
 }
 
 impl RetryBudget {
     /// A full budget of `capacity` tokens; 0 means unlimited.
-    pub fn new(capacity: u32) -> Self {
+    pub(crate) fn new(capacity: u32) -> Self {
         RetryBudget { capacity, tokens: Mutex::new(capacity) }
     }
 
     /// Takes `cost` tokens if there are enough.
-    pub fn try_withdraw(&self, cost: u32) -> bool {
+    pub(crate) fn try_withdraw(&self, cost: u32) -> bool {
         if self.capacity == 0 {
             return true;
         }
@@ -180,13 +227,14 @@ impl RetryBudget {
     }
 
     /// Refunds one token after a success.
-    pub fn on_success(&self) {
+    pub(crate) fn on_success(&self) {
         let mut tokens = self.tokens.lock().expect("budget lock");
-        *tokens = (*tokens + 1).min(self.capacity);
+        *tokens = tokens.saturating_add(1).min(self.capacity);
     }
 
     /// Tokens left.
-    pub fn available(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn available(&self) -> u32 {
         *self.tokens.lock().expect("budget lock")
     }
 }
@@ -246,7 +294,7 @@ mod tests {
 
     #[test]
     fn retry_after_is_honoured_and_capped() {
-        let p = RetryPolicy { max_retry_after: Duration::from_secs(30), ..RetryPolicy::default() };
+        let p = RetryPolicy::default().max_retry_after(Duration::from_secs(30));
         let budget = RetryBudget::new(500);
         let o = Outcome::Status { code: 429, retry_after: Some(Duration::from_secs(7)) };
         assert_eq!(p.decide(1, o, Idempotent, &budget, 0.9), Decision::RetryAfter(Duration::from_secs(7)));
@@ -285,5 +333,51 @@ mod tests {
             p.decide(1, Outcome::TimedOut, Idempotent, &b, 0.5),
             Decision::GiveUp(GiveUpReason::BudgetExhausted)
         );
+    }
+
+    fn outcomes() -> impl proptest::strategy::Strategy<Value = Outcome> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (100u16..600, proptest::option::of(0u64..100_000))
+                .prop_map(|(code, s)| Outcome::Status { code, retry_after: s.map(Duration::from_secs) }),
+            Just(Outcome::ConnectFailed),
+            Just(Outcome::TimedOut),
+            Just(Outcome::ConnectionLost),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn policy_invariants(
+            steps in proptest::collection::vec((outcomes(), proptest::bool::ANY, 0.0f64..1.0, 1u32..10), 1..80),
+            attempts in 1u32..8,
+            capacity in proptest::prop_oneof![proptest::strategy::Just(u32::MAX), 0u32..200],
+        ) {
+            let p = RetryPolicy::default().max_attempts(attempts).budget(capacity);
+            let budget = RetryBudget::new(p.budget_capacity());
+            for (outcome, create, unit, attempt) in steps {
+                let idem = if create { NonIdempotent } else { Idempotent };
+                let before = budget.available();
+                let decision = p.decide(attempt, outcome, idem, &budget, unit);
+                proptest::prop_assert!(budget.available() <= capacity);
+                if let Decision::RetryAfter(wait) = decision {
+                    // Never a replayed create unless nothing was done.
+                    if create {
+                        proptest::prop_assert!(matches!(
+                            outcome,
+                            Outcome::Status { code: 429, .. } | Outcome::ConnectFailed
+                        ), "create replayed after {:?}", outcome);
+                    }
+                    proptest::prop_assert!(attempt < p.attempts());
+                    proptest::prop_assert!(wait <= p.max_delay.max(p.max_retry_after), "{:?}", wait);
+                    if capacity > 0 {
+                        proptest::prop_assert!(budget.available() < before);
+                    }
+                } else {
+                    proptest::prop_assert_eq!(budget.available(), before);
+                }
+                if unit < 0.5 { budget.on_success(); }
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::demo_client;
 use futures::TryStreamExt;
 use psg_emulator::{Emulator, FaultSpec, RateLimit as ServerLimit};
-use psg_ext::{NewGroup, RateLimit};
+use psg_ext::{GroupSpec, RateLimit};
 
 #[tokio::test]
 async fn stream_yields_every_group_once_in_order_despite_faults() {
@@ -23,7 +23,7 @@ async fn stream_yields_every_group_once_in_order_despite_faults() {
         .unwrap();
     let client = demo_client(&emu.base_url(), 12).build().unwrap();
     let groups: Vec<_> = client.list_groups().limit(50).concurrency(4).stream().try_collect().await.unwrap();
-    let ids: Vec<String> = groups.iter().map(|g| g.id.clone().unwrap()).collect();
+    let ids: Vec<String> = groups.iter().map(|g| g.id.clone()).collect();
     let expected: Vec<String> = emu.groups().into_iter().map(|g| g.id).collect();
     assert_eq!(ids, expected, "server order, each exactly once");
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 1000);
@@ -35,15 +35,8 @@ async fn stream_yields_every_group_once_in_order_despite_faults() {
 async fn stream_handles_offsets_partial_pages_and_empty_tenants() {
     let emu = Emulator::builder().ephemeral().rate_limit(None).groups(7).start().await.unwrap();
     let client = demo_client(&emu.base_url(), 3).build().unwrap();
-    let names: Vec<_> = client
-        .list_groups()
-        .limit(3)
-        .offset(2)
-        .stream()
-        .map_ok(|g| g.name.unwrap())
-        .try_collect()
-        .await
-        .unwrap();
+    let names: Vec<_> =
+        client.list_groups().limit(3).offset(2).stream().map_ok(|g| g.name).try_collect().await.unwrap();
     assert_eq!(names.len(), 5);
     assert_eq!(names[0], "Sync group 00003");
     let empty = Emulator::builder().ephemeral().start().await.unwrap();
@@ -59,15 +52,15 @@ async fn crud_round_trip_against_the_emulator() {
     let cat = emu.catalog();
     let client = demo_client(&emu.base_url(), 3).build().unwrap();
     let new =
-        NewGroup::new("Finance").password_policy(&cat.password_policy_ids[0]).sources(&cat.source_ids[..2]);
+        GroupSpec::new("Finance").password_policy(&cat.password_policy_ids[0]).sources(&cat.source_ids[..2]);
     let created = client.create_group(&new).await.unwrap();
-    let id = created.id.clone().unwrap();
+    let id = created.id.clone();
     assert_eq!(client.get_group(&id).await.unwrap(), created);
-    let renamed = NewGroup { name: "Finance apps".into(), ..NewGroup::from(&created) };
-    assert_eq!(client.update_group(&id, &renamed).await.unwrap().name.as_deref(), Some("Finance apps"));
+    let renamed = GroupSpec::from(&created).name("Finance apps");
+    assert_eq!(client.update_group(&id, &renamed).await.unwrap().name, "Finance apps");
     client.delete_group(&id).await.unwrap();
     assert!(client.get_group(&id).await.unwrap_err().is_not_found());
-    let bad = NewGroup::new("x").password_policy("unknown").sources(&cat.source_ids[..2]);
+    let bad = GroupSpec::new("x").password_policy("unknown").sources(&cat.source_ids[..2]);
     let err = client.create_group(&bad).await.unwrap_err();
     assert!(err.to_string().contains("passwordPolicyId") && err.tracking_id().is_some(), "{err}");
 }
@@ -78,12 +71,12 @@ async fn the_limiter_keeps_a_sliding_window_server_from_answering_429() {
     let emu = Emulator::builder().ephemeral().rate_limit(Some(limit)).start().await.unwrap();
     let cat = emu.catalog();
     let client = demo_client(&emu.base_url(), 1)
-        .rate_limit(Some(RateLimit { count: 20, window: Duration::from_millis(500) }))
+        .rate_limit(Some(RateLimit::new(20, Duration::from_millis(500)).unwrap()))
         .build()
         .unwrap();
     let tasks = (0..70).map(|i| {
         let client = client.clone();
-        let new = NewGroup::new(format!("g{i}"))
+        let new = GroupSpec::new(format!("g{i}"))
             .password_policy(&cat.password_policy_ids[0])
             .sources(&cat.source_ids[..2]);
         tokio::spawn(async move { client.create_group(&new).await })

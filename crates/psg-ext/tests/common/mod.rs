@@ -11,12 +11,10 @@ pub const TOKEN: &str = "tok-0123456789abcdef";
 
 /// Retries that do not make tests slow: 1 ms base backoff.
 pub fn fast_retries(attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        ..RetryPolicy::default()
-    }
-    .with_max_attempts(attempts)
+    RetryPolicy::default()
+        .base_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(5))
+        .max_attempts(attempts)
 }
 
 /// A client of `server` with client credentials and fast retries, no limiter.
