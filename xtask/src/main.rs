@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod compat;
 mod generate;
+mod merge;
 mod record;
 mod spec;
 mod spec_diff;
@@ -21,7 +22,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Regenerate crates/psg-client/src/generated.rs from openapi/ with progenitor.
+    /// Regenerate crates/psg-client/src/generated.rs from every fragment in openapi/ with progenitor.
     Generate {
         /// Do not write: exit 1 naming the file when the checked-in code is stale.
         #[arg(long)]
