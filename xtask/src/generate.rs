@@ -59,8 +59,8 @@ pub fn run(check: bool) -> ExitCode {
     };
     let from = format!("{} fragment(s) in {}/", files.len(), spec::FRAGMENTS_DIR);
     let out = root.join(OUTPUT);
-    let current = std::fs::read_to_string(&out).unwrap_or_default();
     if check {
+        let current = std::fs::read_to_string(&out).unwrap_or_default();
         if current == code {
             println!("{OUTPUT} is up to date with the {from}");
             ExitCode::SUCCESS
@@ -70,23 +70,32 @@ pub fn run(check: bool) -> ExitCode {
             );
             ExitCode::FAILURE
         }
-    } else if current == code {
-        println!("{OUTPUT} unchanged");
-        ExitCode::SUCCESS
     } else {
-        // Through a temporary file and a rename: never a half-written file.
-        let tmp = out.with_extension("rs.tmp");
-        match std::fs::write(&tmp, code).and_then(|()| std::fs::rename(&tmp, &out)) {
-            Ok(()) => {
+        match write_if_changed(&out, &code) {
+            Ok(false) => {
+                println!("{OUTPUT} unchanged");
+                ExitCode::SUCCESS
+            }
+            Ok(true) => {
                 println!("wrote {OUTPUT}");
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: cannot write {OUTPUT}: {e}");
+                eprintln!("error: cannot write {OUTPUT}: {e} (nothing was changed)");
                 ExitCode::FAILURE
             }
         }
     }
+}
+
+/// Writes `code` to `out` unless it already holds exactly that; `Ok(true)`
+/// when it wrote. Atomic ([`crate::atomic::write`]): never a half-written file.
+fn write_if_changed(out: &Path, code: &str) -> std::io::Result<bool> {
+    if std::fs::read_to_string(out).is_ok_and(|current| current == code) {
+        return Ok(false);
+    }
+    crate::atomic::write(out, code.as_bytes())?;
+    Ok(true)
 }
 
 /// Generates the complete text of `generated.rs` from the fragments at
@@ -295,6 +304,20 @@ mod tests {
         let path = dir.join("spec.yaml");
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    #[test]
+    fn output_is_written_once_and_a_failed_write_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("generated.rs");
+        assert!(write_if_changed(&out, "code").unwrap());
+        assert!(!write_if_changed(&out, "code").unwrap(), "same content: not rewritten");
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "code");
+        // A parent that is a regular file: fails (even as root), no debris.
+        let blocked = out.join("generated.rs");
+        assert!(write_if_changed(&blocked, "new").is_err());
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "code");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

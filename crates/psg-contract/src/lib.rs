@@ -11,6 +11,7 @@
 //!
 //! `cargo xtask record` rewrites the recorded fixtures ([`record`]).
 
+pub mod atomic;
 pub mod exchange;
 pub mod fixture;
 pub mod guard;
