@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod atomic;
 mod bench;
 mod compat;
 mod generate;
+mod merge;
 mod record;
 mod spec;
 mod spec_diff;
@@ -21,14 +23,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Regenerate crates/psg-client/src/generated.rs from openapi/ with progenitor.
+    /// Regenerate crates/psg-client/src/generated.rs from every fragment in openapi/ with progenitor.
     Generate {
         /// Do not write: exit 1 naming the file when the checked-in code is stale.
         #[arg(long)]
         check: bool,
     },
-    /// Compare an upstream SailPoint spec (slice or whole beta spec) with our fragment.
+    /// Compare an upstream SailPoint spec (slice or whole spec) with the fragment holding its paths.
     ///
+    /// Every fragment of openapi/ that defines some of the upstream paths is
+    /// compared on those paths; servers (the /beta or /v3 base) are not.
     /// Prints one line per difference, classified `breaking:`, `additive:` or
     /// `deviation:` (declared in openapi/deviations.yaml). Exit 0 when only
     /// declared deviations differ, 1 when anything else differs, 2 when the
@@ -37,11 +41,6 @@ enum Task {
         /// Path of the upstream OpenAPI document (YAML or JSON).
         upstream: std::path::PathBuf,
     },
-    /// Record contract fixtures: against a fresh emulator per exchange (default)
-    /// or a live tenant (--base-url; credentials from SAIL_CLIENT_ID and
-    /// SAIL_CLIENT_SECRET, catalog ids from PSG_RECORD_POLICIES and
-    /// PSG_RECORD_SOURCES). Secrets and volatile values become placeholders;
-    /// prints what changed compared with the checked-in fixtures.
     /// Build in release and measure psg against the raw HTTP limit.
     ///
     /// Client overhead vs bare reqwest, emulator req/s, list-all under 50 ms
@@ -54,11 +53,19 @@ enum Task {
         #[arg(long)]
         quick: bool,
     },
-    /// Run SailPoint's official SDKs (PyPI sailpoint 1.4.2 and 2.x, npm
-    /// sailpoint-api-client) against the emulator: every operation, paging with
+    /// Run SailPoint's official SDKs against the emulator.
+    ///
+    /// PyPI sailpoint 1.4.2 and 2.x, npm sailpoint-api-client: every operation, paging with
     /// count=true, each error status, a token round trip. Installs them into
     /// ignored folders under compat/.
     Compat,
+    /// Record contract fixtures against a fresh emulator or a live tenant.
+    ///
+    /// By default each exchange runs against a fresh emulator; with
+    /// --base-url against a live tenant (credentials from SAIL_CLIENT_ID and
+    /// SAIL_CLIENT_SECRET, catalog ids from PSG_RECORD_POLICIES and
+    /// PSG_RECORD_SOURCES). Secrets and volatile values become placeholders;
+    /// prints what changed compared with the checked-in fixtures.
     Record {
         /// Tenant root, e.g. `https://acme.api.identitynow.com`.
         #[arg(long)]
@@ -77,5 +84,36 @@ fn main() -> ExitCode {
         Task::Record { base_url, out } => record::run(base_url, out),
         Task::Bench { quick } => bench::run(quick),
         Task::Compat => compat::run(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// `cargo xtask --help` shows each task's own summary.
+    #[test]
+    fn every_task_has_its_own_summary() {
+        let cli = Cli::command();
+        let about = |name: &str| {
+            let task = cli.find_subcommand(name).unwrap_or_else(|| panic!("task {name}"));
+            task.get_about().map(ToString::to_string).unwrap_or_default()
+        };
+        for (task, start) in [
+            ("generate", "Regenerate"),
+            ("spec-diff", "Compare an upstream"),
+            ("record", "Record contract fixtures"),
+            ("bench", "Build in release"),
+            ("compat", "Run SailPoint's official SDKs"),
+        ] {
+            assert!(about(task).starts_with(start), "{task}: {:?}", about(task));
+        }
+        let mut help = Vec::new();
+        Cli::command().write_long_help(&mut help).unwrap();
+        let help = String::from_utf8(help).unwrap();
+        let bench = help.lines().find(|l| l.trim_start().starts_with("bench")).unwrap_or_default();
+        assert!(!bench.contains("Record"), "{bench}");
     }
 }

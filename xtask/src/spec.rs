@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-/// The checked-in fragment, relative to the workspace root.
+/// The folder of checked-in fragments, relative to the workspace root.
+pub const FRAGMENTS_DIR: &str = "openapi";
+/// The Password Sync Groups fragment, relative to the workspace root. It
+/// comes first when fragments are merged, so its `info` names the client.
 pub const FRAGMENT: &str = "openapi/password-sync-groups.yaml";
 /// Declared deviations from upstream, relative to the workspace root.
 pub const DEVIATIONS: &str = "openapi/deviations.yaml";
@@ -52,6 +55,44 @@ pub fn workspace_root() -> PathBuf {
         .parent()
         .expect("xtask lives one level below the workspace root")
         .to_path_buf()
+}
+
+/// Every fragment under `dir` (files ending in `.yaml`, except the deviation
+/// list), as paths: the Password Sync Groups fragment first, then the others
+/// by file name. Deterministic, so that generation is too.
+pub fn fragments(dir: &Path) -> Result<Vec<PathBuf>, SpecError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        SpecError::new(
+            dir,
+            "",
+            format!("cannot list the folder: {e}"),
+            "run from a checkout of the workspace",
+        )
+    })?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| {
+                SpecError::new(dir, "", format!("cannot list the folder: {e}"), "check its permissions")
+            })?
+            .path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.ends_with(".yaml") && Some(name) != Path::new(DEVIATIONS).file_name().and_then(|n| n.to_str())
+        {
+            out.push(path);
+        }
+    }
+    let primary = Path::new(FRAGMENT).file_name();
+    out.sort_by_key(|p| (p.file_name() != primary, p.file_name().map(|n| n.to_os_string())));
+    if out.is_empty() {
+        return Err(SpecError::new(
+            dir,
+            "",
+            "no fragment (*.yaml) in this folder",
+            "add an OpenAPI fragment",
+        ));
+    }
+    Ok(out)
 }
 
 /// Reads a YAML or JSON document into a JSON value.

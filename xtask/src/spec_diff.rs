@@ -1,5 +1,12 @@
 //! `cargo xtask spec-diff <upstream.yaml>`: structural comparison of an
-//! upstream SailPoint spec with our fragment.
+//! upstream SailPoint spec with the fragment(s) of `openapi/` that hold its
+//! paths.
+//!
+//! The fragment is found by its paths: every fragment that defines at least
+//! one path of the upstream document is compared with it, on those
+//! fragment's paths only (so a slice, a whole spec or another API version of
+//! the same paths all work). Servers are not compared: the API version is
+//! the client's base URL, so `/beta` against `/v3` is not a difference.
 //!
 //! Both documents are reduced to a flat map from a JSON-pointer-like path to a
 //! "fact" (a type, a bound, a status, ...), with every `$ref` resolved and
@@ -8,46 +15,119 @@
 //! unless `openapi/deviations.yaml` declares it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::Value;
 
 use crate::spec::{self, SpecError, escape_pointer};
 
-/// The paths of the Password Sync Groups API.
-const PATHS: [&str; 2] = ["/password-sync-groups", "/password-sync-groups/{id}"];
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// The result of comparing upstream with one fragment.
+pub struct Comparison {
+    /// The fragment, relative to the workspace root.
+    pub fragment: String,
+    /// Differences, sorted by path; declared deviations merged per entry.
+    pub differences: Vec<Difference>,
+}
 
 /// Entry point of the task.
 pub fn run(upstream: &Path) -> ExitCode {
-    let root = spec::workspace_root();
-    let result = (|| {
-        let theirs = spec::read_value(upstream)?;
-        let ours = spec::read_value(&root.join(spec::FRAGMENT))?;
-        let deviations = read_deviations(&root.join(spec::DEVIATIONS))?;
-        let theirs_facts = facts(upstream, &theirs)?;
-        let ours_facts = facts(&root.join(spec::FRAGMENT), &ours)?;
-        Ok::<_, SpecError>(compare(&theirs_facts, &ours_facts, &deviations))
-    })();
-    match result {
+    match diff_file(upstream, &spec::workspace_root()) {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
         }
-        Ok(diffs) => {
+        Ok(comparisons) => {
             let mut counted = 0;
-            for d in &diffs {
-                println!("{d}");
-                if d.kind != Kind::Deviation {
-                    counted += 1;
+            let mut deviations = 0;
+            for c in &comparisons {
+                println!("fragment: {}", c.fragment);
+                for d in &c.differences {
+                    println!("{d}");
+                    if d.kind == Kind::Deviation {
+                        deviations += 1;
+                    } else {
+                        counted += 1;
+                    }
                 }
             }
-            let deviations = diffs.len() - counted;
             println!("{counted} difference(s), {deviations} declared deviation(s)");
             if counted == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
     }
+}
+
+/// Compares the document at `upstream` with every fragment under `root` that
+/// holds some of its paths.
+pub fn diff_file(upstream: &Path, root: &Path) -> Result<Vec<Comparison>, SpecError> {
+    let theirs = spec::read_value(upstream)?;
+    diff_value(upstream, &theirs, root)
+}
+
+/// As [`diff_file`], for an upstream document already read.
+pub fn diff_value(upstream: &Path, theirs: &Value, root: &Path) -> Result<Vec<Comparison>, SpecError> {
+    check_document(upstream, theirs)?;
+    let deviations = read_deviations(&root.join(spec::DEVIATIONS))?;
+    let their_paths: BTreeSet<&str> = path_names(theirs).collect();
+    let mut out = Vec::new();
+    for file in spec::fragments(&root.join(spec::FRAGMENTS_DIR))? {
+        let ours = spec::read_value(&file)?;
+        check_document(&file, &ours)?;
+        let paths: Vec<String> = path_names(&ours).map(str::to_string).collect();
+        if !paths.iter().any(|p| their_paths.contains(p.as_str())) {
+            continue;
+        }
+        let theirs_facts = facts(theirs, &paths);
+        let ours_facts = facts(&ours, &paths);
+        out.push(Comparison {
+            fragment: relative(&file, root),
+            differences: compare(&theirs_facts, &ours_facts, &deviations),
+        });
+    }
+    if out.is_empty() {
+        let sample: Vec<&str> = their_paths.iter().take(3).copied().collect();
+        return Err(SpecError::new(
+            upstream,
+            "/paths",
+            format!(
+                "no fragment in {}/ defines any of these paths ({})",
+                spec::FRAGMENTS_DIR,
+                sample.join(", ")
+            ),
+            "pass a SailPoint spec of an API that psg has a fragment for",
+        ));
+    }
+    Ok(out)
+}
+
+fn relative(file: &Path, root: &Path) -> String {
+    file.strip_prefix(root).map(PathBuf::from).unwrap_or_else(|_| file.to_path_buf()).display().to_string()
+}
+
+fn path_names(doc: &Value) -> impl Iterator<Item = &str> {
+    doc.get("paths").and_then(Value::as_object).into_iter().flat_map(|m| m.keys().map(String::as_str))
+}
+
+fn check_document(file: &Path, doc: &Value) -> Result<(), SpecError> {
+    if doc.get("openapi").and_then(Value::as_str).is_none() {
+        return Err(SpecError::new(
+            file,
+            "/openapi",
+            "not an OpenAPI document",
+            "pass a SailPoint OpenAPI spec (YAML or JSON)",
+        ));
+    }
+    if !doc.get("paths").is_some_and(Value::is_object) {
+        return Err(SpecError::new(
+            file,
+            "/paths",
+            "no `paths` mapping",
+            "pass a SailPoint OpenAPI spec (YAML or JSON)",
+        ));
+    }
+    Ok(())
 }
 
 /// How a difference affects an existing client.
@@ -100,24 +180,13 @@ fn read_deviations(path: &Path) -> Result<BTreeSet<String>, SpecError> {
         .collect()
 }
 
-/// Flattens the Password Sync Groups part of an OpenAPI document into facts.
-pub fn facts(file: &Path, doc: &Value) -> Result<BTreeMap<String, String>, SpecError> {
-    if doc.get("openapi").and_then(Value::as_str).is_none() {
-        return Err(SpecError::new(
-            file,
-            "/openapi",
-            "not an OpenAPI document",
-            "pass SailPoint's beta spec (YAML or JSON)",
-        ));
-    }
-    let paths = doc.get("paths").and_then(Value::as_object).ok_or_else(|| {
-        SpecError::new(file, "/paths", "no `paths` mapping", "pass SailPoint's beta spec (YAML or JSON)")
-    })?;
+/// Flattens the part of an OpenAPI document under `only` (path names) into
+/// facts. Paths absent from `doc` contribute nothing.
+pub fn facts(doc: &Value, only: &[String]) -> BTreeMap<String, String> {
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else { return BTreeMap::new() };
     let mut out = BTreeMap::new();
-    let mut found = false;
-    for p in PATHS {
+    for p in only {
         let Some(item) = paths.get(p) else { continue };
-        found = true;
         let item = resolve(doc, item);
         let base = format!("/paths/{}", escape_pointer(p));
         let shared_params = item.get("parameters").cloned().unwrap_or(Value::Null);
@@ -177,15 +246,7 @@ pub fn facts(file: &Path, doc: &Value) -> Result<BTreeMap<String, String>, SpecE
             }
         }
     }
-    if !found {
-        return Err(SpecError::new(
-            file,
-            "/paths",
-            "no /password-sync-groups paths in this document",
-            "pass a spec that contains the Password Sync Groups API",
-        ));
-    }
-    Ok(out)
+    out
 }
 
 fn content_facts(doc: &Value, holder: &Value, at: &str, out: &mut BTreeMap<String, String>) {
@@ -267,7 +328,7 @@ pub fn compare(
     ours: &BTreeMap<String, String>,
     deviations: &BTreeSet<String>,
 ) -> Vec<Difference> {
-    let declared = |path: &str| deviations.iter().any(|d| path == d || path.starts_with(&format!("{d}/")));
+    let declared = |path: &str| declaration(deviations, path).is_some();
     let mut diffs = Vec::new();
     let mut push = |kind: Kind, path: &str, what: String| {
         let kind = if declared(path) { Kind::Deviation } else { kind };
@@ -282,8 +343,13 @@ pub fn compare(
         match ours.get(path) {
             None if under_reported(&new, path) => {}
             None => {
-                let kind = upstream_only_kind(path, fact);
-                push(kind, path, format!("upstream has {fact} {} that our fragment lacks", short(fact)));
+                // A new parameter or body that upstream requires breaks every
+                // existing call, though its `required` fact is not reported
+                // on its own (it lies beneath).
+                let required = theirs.contains_key(&format!("{path}/required"));
+                let kind = if required { Kind::Breaking } else { upstream_only_kind(path, fact) };
+                let what = if required { format!("required {fact}") } else { fact.clone() };
+                push(kind, path, format!("upstream has {what} {} that our fragment lacks", short(fact)));
                 new.insert(path.clone());
             }
             Some(mine) if mine != fact => {
@@ -303,7 +369,93 @@ pub fn compare(
         }
     }
     diffs.sort_by(|a, b| a.path.cmp(&b.path));
-    diffs
+    merge_deviations(group_enum_values(diffs), deviations)
+}
+
+/// The declared deviation that covers `path` (the entry itself or an
+/// ancestor), the most specific one if several do.
+fn declaration<'a>(deviations: &'a BTreeSet<String>, path: &str) -> Option<&'a str> {
+    deviations
+        .iter()
+        .filter(|d| path == d.as_str() || path.starts_with(&format!("{d}/")))
+        .max_by_key(|d| d.len())
+        .map(String::as_str)
+}
+
+/// Enum values missing on one side become one difference per enum (a closed
+/// upstream enum read as open text would otherwise be one line per value).
+fn group_enum_values(diffs: Vec<Difference>) -> Vec<Difference> {
+    /// (enum path, kind, upstream side, values)
+    type Group = (String, Kind, bool, Vec<String>);
+    let finish = |out: &mut Vec<Difference>, group: &mut Option<Group>| {
+        if let Some((path, kind, upstream_side, values)) = group.take() {
+            let what = if upstream_side {
+                format!("upstream has enum value(s) {} that our fragment lacks", values.join(", "))
+            } else {
+                format!("our fragment has enum value(s) {} that upstream lacks", values.join(", "))
+            };
+            out.push(Difference { kind, path, what });
+        }
+    };
+    let mut out = Vec::new();
+    let mut group: Option<Group> = None;
+    for d in diffs {
+        let upstream_side = d.what.starts_with("upstream has");
+        let one_sided = upstream_side || d.what.starts_with("our fragment has");
+        let split = d.path.rfind("/enum/").filter(|_| one_sided);
+        let Some(at) = split else {
+            finish(&mut out, &mut group);
+            out.push(d);
+            continue;
+        };
+        let (parent, value) = (&d.path[..at + 5], &d.path[at + 6..]);
+        match &mut group {
+            Some((path, kind, side, values))
+                if path == parent && *kind == d.kind && *side == upstream_side =>
+            {
+                values.push(value.to_string())
+            }
+            _ => {
+                finish(&mut out, &mut group);
+                group = Some((parent.to_string(), d.kind, upstream_side, vec![value.to_string()]));
+            }
+        }
+    }
+    finish(&mut out, &mut group);
+    out
+}
+
+/// Differences covered by one declared deviation are reported as one line,
+/// at the declared path, listing what differs beneath it.
+fn merge_deviations(diffs: Vec<Difference>, deviations: &BTreeSet<String>) -> Vec<Difference> {
+    let mut out: Vec<Difference> = Vec::new();
+    let mut current: Option<(String, Vec<String>)> = None;
+    let finish = |out: &mut Vec<Difference>, current: &mut Option<(String, Vec<String>)>| {
+        if let Some((path, parts)) = current.take() {
+            out.push(Difference { kind: Kind::Deviation, path, what: parts.join("; ") });
+        }
+    };
+    for d in diffs {
+        let entry = if d.kind == Kind::Deviation { declaration(deviations, &d.path) } else { None };
+        let Some(entry) = entry else {
+            finish(&mut out, &mut current);
+            out.push(d);
+            continue;
+        };
+        let part = match &d.path[entry.len()..] {
+            "" => d.what.clone(),
+            rest => format!("{rest}: {}", d.what),
+        };
+        match &mut current {
+            Some((path, parts)) if path == entry => parts.push(part),
+            _ => {
+                finish(&mut out, &mut current);
+                current = Some((entry.to_string(), vec![part]));
+            }
+        }
+    }
+    finish(&mut out, &mut current);
+    out
 }
 
 fn short(fact: &str) -> &'static str {
@@ -349,42 +501,109 @@ fn changed_kind(_path: &str) -> Kind {
 mod tests {
     use super::*;
 
-    fn reference() -> Option<Value> {
-        let path =
-            spec::workspace_root().join("../shared/reference/sailpoint-beta-password-sync-groups.yaml");
-        spec::read_value(&path).ok()
+    const NEEDS: &str = "needs ../shared/reference";
+
+    /// A reference spec beside the checkout. Tests that call this are
+    /// `#[ignore]`d and run with `--ignored` by `.ci/run` when the folder
+    /// exists; run without it they fail instead of passing vacuously.
+    fn reference(name: &str) -> Value {
+        let path = spec::workspace_root().join("../shared/reference").join(name);
+        spec::read_value(&path).unwrap_or_else(|e| panic!("{NEEDS}: {e}"))
     }
 
-    fn diff_against(doc: &Value) -> Vec<Difference> {
-        let root = spec::workspace_root();
-        let ours = spec::read_value(&root.join(spec::FRAGMENT)).unwrap();
-        let dev = read_deviations(&root.join(spec::DEVIATIONS)).unwrap();
-        compare(&facts(Path::new("u"), doc).unwrap(), &facts(Path::new("o"), &ours).unwrap(), &dev)
+    /// Our own fragment, to be mutated into a hypothetical upstream.
+    fn ours(file: &str) -> Value {
+        spec::read_value(&spec::workspace_root().join(spec::FRAGMENTS_DIR).join(file)).unwrap()
+    }
+
+    fn diff_against(doc: &Value) -> Vec<Comparison> {
+        diff_value(Path::new("upstream.yaml"), doc, &spec::workspace_root()).unwrap()
+    }
+
+    fn only(doc: &Value, fragment: &str) -> Vec<Difference> {
+        let mut c = diff_against(doc);
+        assert_eq!(c.len(), 1, "one fragment holds these paths");
+        assert_eq!(c[0].fragment, format!("openapi/{fragment}"));
+        c.remove(0).differences
     }
 
     fn counted(d: &[Difference]) -> Vec<String> {
         d.iter().filter(|d| d.kind != Kind::Deviation).map(|d| d.to_string()).collect()
     }
 
-    #[test]
-    fn reference_differs_only_by_declared_deviations() {
-        let Some(doc) = reference() else {
-            return eprintln!("../shared/reference not present; skipped");
-        };
-        let diffs = diff_against(&doc);
+    fn assert_only_deviations(reference_file: &str, fragment: &str) -> Vec<Difference> {
+        let diffs = only(&reference(reference_file), fragment);
         assert!(counted(&diffs).is_empty(), "{:#?}", counted(&diffs));
         assert!(diffs.iter().any(|d| d.kind == Kind::Deviation));
+        diffs
+    }
+
+    #[test]
+    #[ignore = "needs ../shared/reference"]
+    fn beta_groups_reference_differs_only_by_declared_deviations() {
+        assert_only_deviations("sailpoint-beta-password-sync-groups.yaml", "password-sync-groups.yaml");
+    }
+
+    #[test]
+    #[ignore = "needs ../shared/reference"]
+    fn v3_groups_reference_differs_only_by_declared_deviations_and_like_beta() {
+        let v3 =
+            assert_only_deviations("sailpoint-v3-password-sync-groups.yaml", "password-sync-groups.yaml");
+        // Another base path (servers /v3 instead of /beta) is no difference.
+        let beta = only(&reference("sailpoint-beta-password-sync-groups.yaml"), "password-sync-groups.yaml");
+        assert_eq!(v3, beta);
+    }
+
+    #[test]
+    #[ignore = "needs ../shared/reference"]
+    fn v3_sources_reference_differs_only_by_declared_deviations() {
+        let diffs = assert_only_deviations("sailpoint-v3-sources.yaml", "sources.yaml");
+        let features = "/paths/~1sources~1{id}/get/responses/200/content/application~1json/schema/properties/features/items/enum";
+        assert!(diffs.iter().any(|d| d.path == features && d.what.contains("\"PASSWORD\"")), "{diffs:#?}");
+    }
+
+    #[test]
+    #[ignore = "needs ../shared/reference"]
+    fn v3_policies_reference_differs_only_by_declared_deviations() {
+        let diffs = assert_only_deviations("sailpoint-v3-password-policies.yaml", "password-policies.yaml");
+        assert!(diffs.iter().any(|d| d.path.ends_with("/properties/dateCreated")), "{diffs:#?}");
+    }
+
+    #[test]
+    fn each_fragment_agrees_with_itself() {
+        for file in ["password-sync-groups.yaml", "sources.yaml", "password-policies.yaml"] {
+            assert_eq!(only(&ours(file), file), [], "{file}");
+        }
+    }
+
+    #[test]
+    fn a_whole_spec_is_compared_with_every_fragment_it_holds() {
+        let mut whole = ours("password-sync-groups.yaml");
+        let sources = ours("sources.yaml");
+        for (k, v) in sources["paths"].as_object().unwrap() {
+            whole["paths"][k] = v.clone();
+        }
+        for (k, v) in sources["components"]["schemas"].as_object().unwrap() {
+            whole["components"]["schemas"][k] = v.clone();
+        }
+        whole["components"]["parameters"]["sourceId"] =
+            sources["components"]["parameters"]["sourceId"].clone();
+        whole["paths"]["/unrelated"] = serde_json::json!({});
+        let c = diff_against(&whole);
+        let names: Vec<&str> = c.iter().map(|c| c.fragment.as_str()).collect();
+        assert_eq!(names, ["openapi/password-sync-groups.yaml", "openapi/sources.yaml"]);
+        assert!(c.iter().all(|c| c.differences.is_empty()), "{:#?}", c[1].differences);
     }
 
     #[test]
     fn removed_property_is_breaking() {
-        let Some(mut doc) = reference() else { return };
+        let mut doc = ours("password-sync-groups.yaml");
         doc.pointer_mut("/components/schemas/PasswordSyncGroup/properties")
             .unwrap()
             .as_object_mut()
             .unwrap()
             .remove("sourceIds");
-        let c = counted(&diff_against(&doc));
+        let c = counted(&only(&doc, "password-sync-groups.yaml"));
         assert!(
             c.iter().any(|l| l.starts_with("breaking:") && l.contains("/properties/sourceIds")),
             "{c:#?}"
@@ -393,13 +612,13 @@ mod tests {
 
     #[test]
     fn removed_operation_is_breaking() {
-        let Some(mut doc) = reference() else { return };
+        let mut doc = ours("password-sync-groups.yaml");
         doc.pointer_mut("/paths/~1password-sync-groups~1{id}")
             .unwrap()
             .as_object_mut()
             .unwrap()
             .remove("delete");
-        let c = counted(&diff_against(&doc));
+        let c = counted(&only(&doc, "password-sync-groups.yaml"));
         assert!(
             c.iter().any(|l| l.starts_with("breaking:")
                 && l.ends_with("/delete our fragment has operation entry that upstream lacks")),
@@ -410,9 +629,9 @@ mod tests {
 
     #[test]
     fn changed_maximum_is_breaking() {
-        let Some(mut doc) = reference() else { return };
+        let mut doc = ours("password-sync-groups.yaml");
         *doc.pointer_mut("/components/parameters/limit/schema/maximum").unwrap() = Value::from(100);
-        let c = counted(&diff_against(&doc));
+        let c = counted(&only(&doc, "password-sync-groups.yaml"));
         assert!(
             c.iter().any(|l| l.starts_with("breaking:") && l.contains("query:limit/schema/maximum")),
             "{c:#?}"
@@ -420,30 +639,83 @@ mod tests {
     }
 
     #[test]
-    fn new_optional_property_and_enum_value_are_additive() {
-        let Some(mut doc) = reference() else { return };
+    fn new_optional_property_and_enum_values_are_additive_one_line_per_enum() {
+        let mut doc = ours("password-sync-groups.yaml");
         let props = doc
             .pointer_mut("/components/schemas/PasswordSyncGroup/properties")
             .unwrap()
             .as_object_mut()
             .unwrap();
         props.insert("owner".into(), serde_json::json!({"type": "string"}));
-        doc.pointer_mut("/components/schemas/LocaleOrigin/enum")
-            .unwrap()
-            .as_array_mut()
-            .unwrap()
-            .push("USER".into());
-        let c = counted(&diff_against(&doc));
+        let values =
+            doc.pointer_mut("/components/schemas/LocaleOrigin/enum").unwrap().as_array_mut().unwrap();
+        values.push("USER".into());
+        values.push("TENANT".into());
+        let c = counted(&only(&doc, "password-sync-groups.yaml"));
         assert!(c.iter().all(|l| l.starts_with("additive:")), "{c:#?}");
-        assert!(
-            c.iter().any(|l| l.contains("properties/owner")) && c.iter().any(|l| l.contains("\"USER\"")),
-            "{c:#?}"
-        );
+        assert!(c.iter().any(|l| l.contains("properties/owner")), "{c:#?}");
+        let enum_lines: Vec<&String> = c.iter().filter(|l| l.contains("/localeOrigin/enum ")).collect();
+        // Six error operations × their error statuses, one line each, both values on it.
+        assert!(!enum_lines.is_empty(), "{c:#?}");
+        assert!(enum_lines.iter().all(|l| l.contains("\"TENANT\", \"USER\"")), "{enum_lines:#?}");
     }
 
     #[test]
-    fn document_without_our_paths_is_unreadable() {
+    fn breaking_changes_to_the_sources_fragment_are_found() {
+        let mut doc = ours("sources.yaml");
+        // Upstream drops `features` from Source and caps `limit` lower.
+        doc.pointer_mut("/components/schemas/Source/properties")
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .remove("features");
+        *doc.pointer_mut("/components/parameters/limit/schema/maximum").unwrap() = Value::from(100);
+        // ...and makes a new query parameter required.
+        doc.pointer_mut("/paths/~1sources/get/parameters").unwrap().as_array_mut().unwrap().push(
+            serde_json::json!({"in": "query", "name": "tenantScope", "required": true, "schema": {"type": "string"}}),
+        );
+        let c = counted(&only(&doc, "sources.yaml"));
+        for (needle, path) in [
+            (
+                "~1sources/get/responses/200/content/application~1json/schema/items/properties/features ",
+                "list",
+            ),
+            (
+                "~1sources~1{id}/get/responses/200/content/application~1json/schema/properties/features ",
+                "get",
+            ),
+            ("~1sources/get/parameters/query:limit/schema/maximum ", "limit"),
+            (
+                "~1sources/get/parameters/query:tenantScope upstream has required parameter",
+                "required parameter",
+            ),
+        ] {
+            assert!(c.iter().any(|l| l.starts_with("breaking:") && l.contains(needle)), "{path}: {c:#?}");
+        }
+    }
+
+    #[test]
+    fn a_declared_deviation_is_one_line_and_not_counted() {
+        // Upstream's closed features enum and string dates: what the
+        // references hold, reproduced on our own fragments.
+        let mut sources = ours("sources.yaml");
+        sources["components"]["schemas"]["SourceFeature"]["items"]["enum"] =
+            serde_json::json!(["PASSWORD", "ENABLE"]);
+        let d = only(&sources, "sources.yaml");
+        assert!(counted(&d).is_empty(), "{d:#?}");
+        assert_eq!(d.iter().filter(|d| d.path.ends_with("/features/items/enum")).count(), 2, "{d:#?}");
+        let mut policies = ours("password-policies.yaml");
+        policies["components"]["schemas"]["PolicyTimestamp"] =
+            serde_json::json!({"type": "string", "format": "date-time"});
+        let d = only(&policies, "password-policies.yaml");
+        assert!(counted(&d).is_empty(), "{d:#?}");
+        assert_eq!(d.iter().filter(|d| d.path.ends_with("/dateCreated")).count(), 2, "{d:#?}");
+    }
+
+    #[test]
+    fn document_without_our_paths_is_refused() {
         let doc = serde_json::json!({"openapi": "3.0.1", "paths": {"/other": {}}});
-        assert!(facts(Path::new("x"), &doc).unwrap_err().to_string().contains("no /password-sync-groups"));
+        let err = diff_value(Path::new("x"), &doc, &spec::workspace_root()).err().unwrap().to_string();
+        assert!(err.contains("no fragment in openapi/ defines any of these paths (/other)"), "{err}");
     }
 }

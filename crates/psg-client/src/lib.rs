@@ -1,5 +1,15 @@
-//! Generated client for the SailPoint Identity Security Cloud beta **Password
-//! Sync Groups** API, produced by progenitor from `openapi/password-sync-groups.yaml`.
+//! Generated client for the SailPoint Identity Security Cloud APIs that psg
+//! uses, produced by progenitor from the fragments in `openapi/`:
+//!
+//! * **Password Sync Groups** (`openapi/password-sync-groups.yaml`): list,
+//!   create, get, update, delete;
+//! * **Password Policies** (`openapi/password-policies.yaml`): list, get;
+//! * **Sources** (`openapi/sources.yaml`): list (with `filters`, `sorters`),
+//!   get.
+//!
+//! One [`Client`] holds every operation. Paths are relative: the API version
+//! is chosen by the base URL it is given (`https://{tenant}.api.identitynow.com/beta`,
+//! `.../v3`, ...). Every operation runs the same [`hooks`].
 //!
 //! Most users want `psg-ext`, which adds authentication, retries, rate
 //! limiting, paging streams and typed errors on top of this crate.

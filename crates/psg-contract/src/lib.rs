@@ -1,4 +1,5 @@
-//! Contract fixtures for the Password Sync Groups API.
+//! Contract fixtures for the APIs psg uses (Password Sync Groups; Sources and
+//! Password Policies pending).
 //!
 //! One JSON file per exchange lives in `fixtures/` (format: [`fixture`]).
 //! The tests of this crate check every fixture three ways:
@@ -10,7 +11,13 @@
 //!   answer the same status, headers and body shape.
 //!
 //! `cargo xtask record` rewrites the recorded fixtures ([`record`]).
+//!
+//! `fixtures-pending/` holds hand-written fixtures for the v3 Sources and
+//! Password Policies operations. `tests/pending.rs` validates them against
+//! their fragments and decodes them with the generated client; they move to
+//! `fixtures/` once the emulator serves these APIs and psg-ext calls them.
 
+pub mod atomic;
 pub mod exchange;
 pub mod fixture;
 pub mod guard;

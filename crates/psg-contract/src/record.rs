@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use anyhow::Context;
+
 use crate::exchange::{Arranged, arrange_emulator, fetch_token, perform};
 use crate::fixture::{
     ClientKind, Fixture, FixtureRequest, Placeholders, Setup, TokenState, load_all, to_text,
@@ -169,8 +171,8 @@ pub async fn record_all(target: &Target, out: &Path) -> anyhow::Result<Summary> 
         crate::guard::check_no_secrets(&fixture.name, &text)?;
         let path = out.join(format!("{}.json", fixture.name));
         let write = |text: &str| {
-            let tmp = path.with_extension("json.tmp");
-            std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path))
+            crate::atomic::write(&path, text.as_bytes())
+                .with_context(|| format!("cannot write {} (left unchanged)", path.display()))
         };
         match std::fs::read_to_string(&path) {
             Ok(old) if old == text => summary.unchanged.push(fixture.name),

@@ -1,5 +1,5 @@
-//! The fragment as JSON Schemas: which operations and statuses it
-//! documents, and validation of fixture bodies against them (with the
+//! The fragments as JSON Schemas: which operations and statuses they
+//! document, and validation of fixture bodies against them (with the
 //! `jsonschema` crate, after turning OpenAPI 3.0's `nullable` into JSON
 //! Schema).
 
@@ -22,9 +22,55 @@ pub struct Operation {
     pub statuses: Vec<u16>,
 }
 
-/// Path of the checked-in fragment.
+/// Path of the checked-in Password Sync Groups fragment.
 pub fn fragment_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/password-sync-groups.yaml")
+    fragments_dir().join("password-sync-groups.yaml")
+}
+
+/// The folder of checked-in fragments (`openapi/`).
+pub fn fragments_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi")
+}
+
+/// Every fragment of [`fragments_dir`] (`*.yaml` except `deviations.yaml`), sorted.
+pub fn fragment_paths() -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(fragments_dir())? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.ends_with(".yaml") && name != "deviations.yaml" {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn read_yaml(path: &Path) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// Unites the `paths` and `components` of several fragments. `cargo xtask
+/// generate` refuses fragments whose shared components differ, so the first
+/// definition of a component stands for all.
+fn unite(docs: Vec<Value>) -> Value {
+    let mut paths = Map::new();
+    let mut components: Map<String, Value> = Map::new();
+    for doc in docs {
+        for (k, v) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+            paths.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        for (section, entries) in doc.get("components").and_then(Value::as_object).into_iter().flatten() {
+            let merged = components.entry(section.clone()).or_insert_with(|| json!({}));
+            for (name, v) in entries.as_object().into_iter().flatten() {
+                if let Some(m) = merged.as_object_mut() {
+                    m.entry(name.clone()).or_insert_with(|| v.clone());
+                }
+            }
+        }
+    }
+    json!({"paths": paths, "components": components})
 }
 
 /// OpenAPI 3.0 schema → JSON Schema: `nullable` becomes `anyOf [.., null]`.
@@ -47,7 +93,13 @@ fn convert(schema: &Value) -> Value {
                     }
                 }
             }
-            if map.get("nullable") == Some(&Value::Bool(true)) {
+            // `allOf: [$ref, {nullable: true}]` (upstream's way of making a
+            // referenced object nullable) makes the whole schema nullable.
+            let nullable_part = map
+                .get("allOf")
+                .and_then(Value::as_array)
+                .is_some_and(|parts| parts.iter().any(|p| p.get("nullable") == Some(&Value::Bool(true))));
+            if map.get("nullable") == Some(&Value::Bool(true)) || nullable_part {
                 json!({"anyOf": [Value::Object(out), {"type": "null"}]})
             } else {
                 Value::Object(out)
@@ -59,10 +111,18 @@ fn convert(schema: &Value) -> Value {
 }
 
 impl Fragment {
-    /// Reads the checked-in fragment.
+    /// Reads every checked-in fragment (their operations have unique ids).
     pub fn load() -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(fragment_path())?;
-        let doc: Value = serde_norway::from_str(&text)?;
+        let docs = fragment_paths()?.iter().map(|p| read_yaml(p)).collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Self::from_doc(unite(docs)))
+    }
+
+    /// Reads one fragment.
+    pub fn load_file(path: &Path) -> anyhow::Result<Self> {
+        Ok(Self::from_doc(read_yaml(path)?))
+    }
+
+    fn from_doc(doc: Value) -> Self {
         let mut schemas = convert(&doc.pointer("/components/schemas").cloned().unwrap_or_default());
         // LocaleOrigin is open upstream ("values may be added without notice"):
         // accept any string or null, as the generated client does.
@@ -70,7 +130,7 @@ impl Fragment {
             *origin = json!({"anyOf": [{"type": "string"}, {"type": "null"}]});
         }
         let components = json!({"schemas": schemas});
-        Ok(Fragment { doc, components })
+        Fragment { doc, components }
     }
 
     fn resolve<'a>(&'a self, mut node: &'a Value) -> &'a Value {
@@ -182,5 +242,58 @@ mod tests {
         assert!(f.validate("deletePasswordSyncGroup", 204, None).is_ok());
         assert_eq!(f.declared_headers("getPasswordSyncGroups", 200), ["x-total-count"]);
         assert_eq!(f.declared_headers("createPasswordSyncGroup", 429), ["retry-after"]);
+    }
+
+    #[test]
+    fn only_the_group_fragment_when_asked() {
+        let f = Fragment::load_file(&fragment_path()).unwrap();
+        let ids: Vec<String> = f.operations().into_iter().map(|o| o.id).collect();
+        assert_eq!(ids.len(), 5, "{ids:?}");
+        assert!(ids.iter().all(|id| id.contains("PasswordSyncGroup")), "{ids:?}");
+    }
+
+    #[test]
+    fn sources_are_validated_tolerantly_but_not_blindly() {
+        let f = Fragment::load().unwrap();
+        let source = json!({
+            "id": "s1", "name": "HR AD", "owner": null, "connector": "active-directory",
+            "features": ["PASSWORD", "A_FEATURE_ADDED_LATER"], "status": "SOURCE_STATE_ADDED_LATER",
+            "managerCorrelationMapping": null, "category": null
+        });
+        assert_eq!(f.validate("getSource", 200, Some(&source)), Ok(()));
+        assert_eq!(f.validate("listSources", 200, Some(&json!([source]))), Ok(()));
+        let errors =
+            f.validate("getSource", 200, Some(&json!({"owner": null, "connector": "x"}))).unwrap_err();
+        assert!(errors.iter().any(|e| e.contains("name")), "{errors:?}");
+        let errors =
+            f.validate("listSources", 200, Some(&json!([{"name": "x", "connector": "x"}]))).unwrap_err();
+        assert!(errors.iter().any(|e| e.contains("owner")), "owner is required (null is fine): {errors:?}");
+        let errors = f
+            .validate(
+                "getSource",
+                200,
+                Some(&json!({"name": "x", "owner": null, "connector": "x", "features": "PASSWORD"})),
+            )
+            .unwrap_err();
+        assert!(errors[0].contains("/features"), "{errors:?}");
+        assert_eq!(f.declared_headers("listSources", 200), ["x-total-count"]);
+        assert_eq!(f.declared_headers("getSource", 429), ["retry-after"]);
+    }
+
+    #[test]
+    fn policies_accept_epoch_milliseconds_strings_and_null() {
+        let f = Fragment::load().unwrap();
+        let policy = json!({
+            "id": "p1", "name": "Corporate", "dateCreated": 1639056206564_i64, "lastUpdated": null,
+            "firstExpirationReminder": null, "description": null, "sourceIds": []
+        });
+        assert_eq!(f.validate("getPasswordPolicyById", 200, Some(&policy)), Ok(()));
+        let text_dates = json!([{"dateCreated": "2024-01-02T03:04:05Z", "lastUpdated": 1662385430753_i64}]);
+        assert_eq!(f.validate("listPasswordPolicies", 200, Some(&text_dates)), Ok(()));
+        let errors =
+            f.validate("getPasswordPolicyById", 200, Some(&json!({"dateCreated": true}))).unwrap_err();
+        assert!(errors[0].contains("/dateCreated"), "{errors:?}");
+        let errors = f.validate("getPasswordPolicyById", 200, Some(&json!({"minLength": "8"}))).unwrap_err();
+        assert!(errors[0].contains("/minLength"), "{errors:?}");
     }
 }

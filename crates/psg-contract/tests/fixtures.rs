@@ -55,7 +55,10 @@ fn no_fixture_contains_a_secret_or_token() {
 fn every_documented_operation_and_status_has_a_fixture() {
     let have: BTreeSet<(String, u16)> = all().into_iter().map(|f| (f.operation, f.response.status)).collect();
     let mut missing = Vec::new();
-    for op in Fragment::load().unwrap().operations() {
+    // fixtures/ covers the Password Sync Groups fragment; the sources and
+    // password policies operations have theirs in fixtures-pending/ until the
+    // emulator and psg-ext serve them (tests/pending.rs).
+    for op in Fragment::load_file(&psg_contract::schema::fragment_path()).unwrap().operations() {
         for status in op.statuses {
             if !have.contains(&(op.id.clone(), status)) {
                 missing.push(format!("{} {status}", op.id));
