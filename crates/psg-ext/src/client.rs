@@ -1,6 +1,7 @@
 //! [`Client`]: construction, and the one loop every operation goes through
-//! (rate limit → token → send → classify → retry or return).
+//! (token and rate-limit slot → send → classify → retry or return).
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -18,37 +19,66 @@ use crate::rate_limit::RateLimiter;
 use crate::retry::{Decision, Idempotency, Outcome, RetryBudget};
 use crate::secret::Secret;
 
+/// What the request hook did for the attempt running in this task.
+#[derive(Default)]
+struct AttemptSlot {
+    /// The token it sent.
+    token: Option<Secret>,
+    /// Why it could not get one.
+    auth_error: Option<Error>,
+}
+
 tokio::task_local! {
-    /// The bearer token of the attempt running in this task.
-    static BEARER: Secret;
+    static ATTEMPT: RefCell<AttemptSlot>;
 }
 
-/// Runs right before a request is written: puts the current attempt's token
-/// into the `Authorization` header, then takes a rate-limit slot, so the
-/// slot is stamped as late as possible and after the token is at hand.
-struct BearerHook {
+/// Text of the hook's refusal when the token could not be had (the typed
+/// error travels in [`AttemptSlot::auth_error`]).
+const NO_TOKEN: &str = "no access token";
+
+/// Runs right before a request is written. It waits until the rate limit
+/// would let a request through, then gets the token (from the cache, or by
+/// fetching one), then takes the slot at that instant if it is still free
+/// (else waits again). So a slot is stamped as late as possible, after the
+/// token is at hand, and the token sent is never older than the wait.
+struct SendHook {
     limiter: Arc<RateLimiter>,
+    auth: Arc<Auth>,
 }
 
-impl RequestHook for BearerHook {
+impl RequestHook for SendHook {
     fn prepare<'a>(
         &'a self,
         request: &'a mut reqwest::Request,
         _op: &'a str,
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let header = BEARER.try_with(|t| HeaderValue::from_str(&format!("Bearer {}", t.expose())));
-            if let Ok(value) = header {
-                let mut value = value.map_err(|_| {
-                    "the access token contains characters not allowed in a header".to_string()
-                })?;
-                value.set_sensitive(true);
-                request.headers_mut().insert(AUTHORIZATION, value);
-            }
-            let waited = self.limiter.acquire().await;
+            let started = Instant::now();
+            let token = loop {
+                self.limiter.wait_ready().await;
+                let token = match self.auth.bearer().await {
+                    Ok(t) => t,
+                    Err(e) => {
+                        let _ = ATTEMPT.try_with(|slot| slot.borrow_mut().auth_error = Some(e));
+                        return Err(NO_TOKEN.to_string());
+                    }
+                };
+                if self.limiter.try_take() {
+                    break token;
+                }
+            };
+            let waited = started.elapsed();
             if !waited.is_zero() {
-                tracing::debug!(waited_ms = waited.as_millis() as u64, "waited for the rate limit");
+                tracing::debug!(
+                    waited_ms = waited.as_millis() as u64,
+                    "waited for the rate limit or a token"
+                );
             }
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .map_err(|_| "the access token contains characters not allowed in a header".to_string())?;
+            value.set_sensitive(true);
+            request.headers_mut().insert(AUTHORIZATION, value);
+            let _ = ATTEMPT.try_with(|slot| slot.borrow_mut().token = Some(token));
             Ok(())
         })
     }
@@ -72,7 +102,7 @@ pub struct Client {
 pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) generated: psg_client::Client,
-    auth: Auth,
+    auth: Arc<Auth>,
     limiter: Arc<RateLimiter>,
     budget: RetryBudget,
 }
@@ -207,13 +237,14 @@ impl Client {
             Error::config(format!("cannot build the HTTP client: {}", crate::error::cause_chain(&e)))
         })?;
         let limiter = Arc::new(RateLimiter::new(config.rate_limit()));
+        let auth = Arc::new(Auth::new(&config, http.clone()));
         let generated = psg_client::Client::new_with_client(
             &config.api_root(),
-            http.clone(),
-            Hooks::new(Arc::new(BearerHook { limiter: limiter.clone() })),
+            http,
+            Hooks::new(Arc::new(SendHook { limiter: limiter.clone(), auth: auth.clone() })),
         );
         let inner = Inner {
-            auth: Auth::new(&config, http),
+            auth,
             limiter,
             budget: RetryBudget::new(config.retry().budget_capacity()),
             generated,
@@ -250,11 +281,17 @@ impl Client {
         let mut may_have_acted = false;
         loop {
             attempt += 1;
-            // The token first: the rate-limit slot is taken in the request
-            // hook, right before sending.
-            let token = inner.auth.bearer().await?;
+            // Token and rate-limit slot are taken in the request hook, right
+            // before sending (see `SendHook`).
             let started = Instant::now();
-            let (result, meta) = capture_response(BEARER.scope(token.clone(), send())).await;
+            let ((result, slot), meta) = capture_response(ATTEMPT.scope(RefCell::default(), async {
+                let result = send().await;
+                (result, ATTEMPT.with(|s| s.take()))
+            }))
+            .await;
+            if let Some(e) = slot.auth_error {
+                return Err(e);
+            }
             let elapsed_ms = started.elapsed().as_millis() as u64;
             let failure = match result {
                 Ok(value) => {
@@ -304,7 +341,9 @@ impl Client {
                 && !refreshed_after_401
             {
                 tracing::info!(attempt, elapsed_ms, "401: refreshing the token and replaying once");
-                inner.auth.invalidate(&token);
+                if let Some(token) = &slot.token {
+                    inner.auth.invalidate(token);
+                }
                 refreshed_after_401 = true;
                 attempt -= 1;
                 continue;

@@ -141,6 +141,7 @@ impl ListGroups {
             seen: HashSet::new(),
             started: false,
             done: false,
+            pending: None,
         };
         stream::unfold(pager, |mut pager| async move {
             let batch = pager.next_batch().await?;
@@ -170,6 +171,8 @@ struct Pager {
     seen: HashSet<String>,
     started: bool,
     done: bool,
+    /// An error to yield after the last items.
+    pending: Option<Error>,
 }
 
 impl Pager {
@@ -196,6 +199,9 @@ impl Pager {
 
     /// The next page's new items; `None` at the end.
     async fn next_batch(&mut self) -> Option<Result<Vec<Group>, Error>> {
+        if let Some(e) = self.pending.take() {
+            return Some(Err(e));
+        }
         if self.done {
             return None;
         }
@@ -269,12 +275,13 @@ impl Pager {
         Some(Ok(fresh))
     }
 
-    /// The last page: checks whether the listing changed while paging.
+    /// The last page: checks whether the listing changed while paging (the
+    /// error, if asked for, follows the items).
     fn deliver_last(&mut self, items: Vec<Group>) -> Result<Vec<Group>, Error> {
-        match self.changed() {
-            Some(e) if self.fail_on_change => Err(e),
-            _ => Ok(items),
+        if let Some(e) = self.changed().filter(|_| self.fail_on_change) {
+            self.pending = Some(e);
         }
+        Ok(items)
     }
 
     fn finish(&mut self) -> Option<Result<Vec<Group>, Error>> {

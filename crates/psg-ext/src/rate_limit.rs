@@ -147,7 +147,7 @@ impl RateLimiter {
     }
 
     /// Takes a slot at `now` if the window and any pause allow it.
-    fn try_take(&self, now: Instant) -> Verdict {
+    fn take_at(&self, now: Instant, take: bool) -> Verdict {
         let mut state = self.state.lock().expect("limiter lock");
         if let Some(until) = state.paused_until {
             if now < until {
@@ -165,18 +165,37 @@ impl RateLimiter {
         {
             return Verdict::WaitUntil(oldest + span);
         }
-        state.recent.push_back(now);
+        if take {
+            state.recent.push_back(now);
+        }
         Verdict::Go
     }
 
-    /// Waits until a request may be sent and takes its slot; returns how long
-    /// it waited. Dropping the future while it waits takes nothing.
+    /// Waits until a slot would be free, taking nothing.
+    pub(crate) async fn wait_ready(&self) {
+        loop {
+            match self.take_at(Instant::now(), false) {
+                Verdict::Go => return,
+                Verdict::WaitUntil(at) => tokio::time::sleep_until(at).await,
+            }
+        }
+    }
+
+    /// Takes a slot now if one is free.
+    pub(crate) fn try_take(&self) -> bool {
+        matches!(self.take_at(Instant::now(), true), Verdict::Go)
+    }
+
+    /// Waits until a request may be sent and takes its slot, as the request
+    /// hook does (without the token fetch in between); returns how long it
+    /// waited. Dropping the future while it waits takes nothing.
+    #[cfg(test)]
     pub(crate) async fn acquire(&self) -> Duration {
         let start = Instant::now();
         loop {
-            match self.try_take(Instant::now()) {
-                Verdict::Go => return start.elapsed(),
-                Verdict::WaitUntil(at) => tokio::time::sleep_until(at).await,
+            self.wait_ready().await;
+            if self.try_take() {
+                return start.elapsed();
             }
         }
     }

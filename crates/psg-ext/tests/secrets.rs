@@ -3,13 +3,17 @@
 //! that ran earlier without a subscriber could silence these logs.
 
 mod common;
+mod hostile;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use common::demo_client;
+use common::{SECRET, demo_client};
 use futures::TryStreamExt;
+use hostile::{Hostile, ISSUED_TOKEN, Mode};
 use psg_emulator::Emulator;
+use psg_ext::{Client, RetryPolicy};
 
 /// A `tracing` writer that keeps everything in memory.
 #[derive(Clone, Default)]
@@ -27,13 +31,6 @@ impl Write for Captured {
 
 #[tokio::test]
 async fn secrets_never_reach_logs_errors_or_debug_output() {
-    let emu = Emulator::builder()
-        .ephemeral()
-        .rate_limit(None)
-        .faults("503=0.3".parse().unwrap(), 3)
-        .start()
-        .await
-        .unwrap();
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -42,25 +39,45 @@ async fn secrets_never_reach_logs_errors_or_debug_output() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let client = demo_client(&emu.base_url(), 5).build().unwrap();
+    // The hostile server issues a token the test knows, and makes the client
+    // retry (429s) and fail (404), so every log path runs.
+    let h = Hostile::start(3, Mode { answer_429: 2, ..Mode::default() }).await;
+    let client = Client::builder()
+        .base_url(h.base_url())
+        .client_credentials("hostile-client", SECRET)
+        .retry_policy(
+            RetryPolicy::default()
+                .base_delay(Duration::from_millis(1))
+                .max_retry_after(Duration::from_millis(5)),
+        )
+        .rate_limit(None)
+        .build()
+        .unwrap();
     let groups: Vec<_> = client.list_groups().stream().try_collect().await.unwrap();
-    assert!(groups.is_empty());
+    assert_eq!(groups.len(), 3);
     let err = client.get_group("nope").await.unwrap_err();
+    let emu = Emulator::builder().ephemeral().rate_limit(None).start().await.unwrap();
     let wrong =
         demo_client(&emu.base_url(), 1).client_credentials("psg-demo", "wrong-secret-value").build().unwrap();
     let auth_err = wrong.get_group("x").await.unwrap_err();
+    let userinfo = Client::builder()
+        .base_url("https://user:url-password@acme.example")
+        .access_token("t")
+        .build()
+        .unwrap_err();
 
-    // The token the emulator issued: fetch one more to learn its shape is hex.
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("psg.operation"), "tracing is on: {logs}");
+    assert!(logs.contains("psg.operation") && logs.contains("retrying"), "tracing is on: {logs}");
+    assert!(!h.token_requests().is_empty(), "a token was issued");
     for text in [
         logs.as_str(),
-        &format!("{client:?}"),
+        &format!("{client:?} {:?}", client.config()),
         &format!("{err:?} {err}"),
         &format!("{auth_err:?} {auth_err}"),
+        &format!("{userinfo:?} {userinfo}"),
     ] {
-        assert!(!text.contains("psg-demo-secret"), "secret leaked: {text}");
-        assert!(!text.contains("wrong-secret-value"), "secret leaked: {text}");
-        assert!(!text.to_lowercase().contains("bearer "), "token leaked: {text}");
+        for secret in [SECRET, ISSUED_TOKEN, "wrong-secret-value", "url-password"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
     }
 }
