@@ -102,6 +102,8 @@ pub struct Client {
 pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) generated: psg_client::Client,
+    /// The same client rooted where sources and policies are read.
+    pub(crate) catalog: psg_client::Client,
     auth: Arc<Auth>,
     limiter: Arc<RateLimiter>,
     budget: RetryBudget,
@@ -238,16 +240,15 @@ impl Client {
         })?;
         let limiter = Arc::new(RateLimiter::new(config.rate_limit()));
         let auth = Arc::new(Auth::new(&config, http.clone()));
-        let generated = psg_client::Client::new_with_client(
-            &config.api_root(),
-            http,
-            Hooks::new(Arc::new(SendHook { limiter: limiter.clone(), auth: auth.clone() })),
-        );
+        let hooks = Hooks::new(Arc::new(SendHook { limiter: limiter.clone(), auth: auth.clone() }));
+        let generated = psg_client::Client::new_with_client(&config.api_root(), http.clone(), hooks.clone());
+        let catalog = psg_client::Client::new_with_client(&config.catalog_root(), http, hooks);
         let inner = Inner {
             auth,
             limiter,
             budget: RetryBudget::new(config.retry().budget_capacity()),
             generated,
+            catalog,
             config,
         };
         Ok(Client { inner: Arc::new(inner) })

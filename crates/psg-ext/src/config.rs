@@ -297,6 +297,12 @@ impl Config {
     pub fn api_root(&self) -> String {
         format!("{}/{}", self.base_url.as_str().trim_end_matches('/'), self.api_version)
     }
+    /// Where sources and password policies are read: `{base}/v3` for the
+    /// beta API (they are GA there), else the API root.
+    pub fn catalog_root(&self) -> String {
+        let version = if self.api_version == ApiVersion::Beta { ApiVersion::V3 } else { self.api_version };
+        format!("{}/{}", self.base_url.as_str().trim_end_matches('/'), version)
+    }
     /// The token endpoint: `{base}/oauth/token`.
     pub fn token_url(&self) -> String {
         format!("{}/oauth/token", self.base_url.as_str().trim_end_matches('/'))

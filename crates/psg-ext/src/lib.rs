@@ -15,7 +15,10 @@
 //! * **Rate limiting** ([`RateLimit`]): at most N requests in any window, by
 //!   default ISC's 100 per 10 s; a 429 pauses every task of the client.
 //! * **Paging**: [`ListGroups::page`] and [`ListGroups::stream`], which
-//!   prefetches pages concurrently and yields in order.
+//!   prefetches pages concurrently and yields in order, each id once.
+//! * **Sources and password policies** ([`Client::list_sources`] with a
+//!   typed [`SourceFilter`], [`Client::list_password_policies`]): what a
+//!   portable group names, resolved in whichever tenant it is applied to.
 //! * **Errors**: one [`Error`] enum to `match`, with tracking ids, never secrets.
 //!
 //! ```no_run
@@ -54,6 +57,7 @@
 //! ```
 
 mod auth;
+mod catalog;
 mod client;
 pub mod config;
 mod error;
@@ -64,6 +68,9 @@ mod rate_limit;
 mod retry;
 mod secret;
 
+pub use catalog::{
+    ListPasswordPolicies, ListSources, PASSWORD_FEATURE, PasswordPolicy, Source, SourceFilter,
+};
 pub use client::Client;
 pub use config::{ApiVersion, ClientBuilder, Config, ConnectionSource, Credentials};
 pub use error::{ApiError, BODY_SNIPPET_LIMIT, Error, TransportError};

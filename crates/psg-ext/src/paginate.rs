@@ -21,6 +21,7 @@
 //! promise a stable order either; psg yields items in the order served.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, FuturesOrdered, StreamExt};
@@ -32,12 +33,12 @@ use crate::model::Group;
 /// Largest page the API serves.
 pub const MAX_PAGE_SIZE: u32 = 250;
 
-/// One page of groups.
+/// One page of a listing (groups by default; also sources and policies).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct Page {
-    /// The groups, in server order.
-    pub items: Vec<Group>,
+pub struct Page<T = Group> {
+    /// The items, in server order.
+    pub items: Vec<T>,
     /// Total number of groups (`X-Total-Count`), when the server sent it.
     pub total: Option<u64>,
     /// Offset of the first item.
@@ -129,37 +130,46 @@ impl ListGroups {
         if let Err(e) = self.check_limit(1) {
             return stream::once(async move { Err(e) }).boxed();
         }
-        let pager = Pager {
-            client: self.client,
-            page_size: self.limit,
-            concurrency: self.concurrency.max(1),
-            fail_on_change: self.fail_on_change,
-            next_to_schedule: self.offset,
-            first_total: None,
-            latest_total: None,
-            inflight: FuturesOrdered::new(),
-            seen: HashSet::new(),
-            started: false,
-            done: false,
-            pending: None,
-        };
-        stream::unfold(pager, |mut pager| async move {
-            let batch = pager.next_batch().await?;
-            Some((batch, pager))
-        })
-        .flat_map(|batch| match batch {
-            Ok(items) => stream::iter(items.into_iter().map(Ok)).boxed(),
-            Err(e) => stream::once(async move { Err(e) }).boxed(),
-        })
-        .boxed()
+        let client = self.client;
+        let fetch: FetchPage<Group> = Arc::new(move |limit, offset| {
+            let client = client.clone();
+            Box::pin(async move { client.fetch_page(limit, offset, true).await })
+        });
+        pager_stream(Pager::new(
+            fetch,
+            |g: &Group| g.id.as_str(),
+            self.limit,
+            self.offset,
+            self.concurrency,
+            self.fail_on_change,
+        ))
     }
 }
 
-/// One fetched page: where it started, how many it asked for, and the answer.
-type PageResult = (u64, u32, Result<(Vec<Group>, Option<u64>), Error>);
+/// Fetches one page: `(limit, offset)` to items and the total.
+pub(crate) type FetchPage<T> =
+    Arc<dyn Fn(u32, u64) -> BoxFuture<'static, Result<(Vec<T>, Option<u64>), Error>> + Send + Sync>;
 
-struct Pager {
-    client: Client,
+/// A stream of every item a pager reaches.
+pub(crate) fn pager_stream<T: Send + 'static>(pager: Pager<T>) -> BoxStream<'static, Result<T, Error>> {
+    stream::unfold(pager, |mut pager| async move {
+        let batch = pager.next_batch().await?;
+        Some((batch, pager))
+    })
+    .flat_map(|batch| match batch {
+        Ok(items) => stream::iter(items.into_iter().map(Ok)).boxed(),
+        Err(e) => stream::once(async move { Err(e) }).boxed(),
+    })
+    .boxed()
+}
+
+/// One fetched page: where it started, how many it asked for, and the answer.
+type PageResult<T> = (u64, u32, Result<(Vec<T>, Option<u64>), Error>);
+
+/// The paging machine behind every stream (see the module documentation).
+pub(crate) struct Pager<T> {
+    fetch: FetchPage<T>,
+    id_of: fn(&T) -> &str,
     page_size: u32,
     concurrency: usize,
     fail_on_change: bool,
@@ -167,7 +177,7 @@ struct Pager {
     next_to_schedule: u64,
     first_total: Option<u64>,
     latest_total: Option<u64>,
-    inflight: FuturesOrdered<BoxFuture<'static, PageResult>>,
+    inflight: FuturesOrdered<BoxFuture<'static, PageResult<T>>>,
     seen: HashSet<String>,
     started: bool,
     done: bool,
@@ -175,11 +185,35 @@ struct Pager {
     pending: Option<Error>,
 }
 
-impl Pager {
+impl<T: Send + 'static> Pager<T> {
+    pub(crate) fn new(
+        fetch: FetchPage<T>,
+        id_of: fn(&T) -> &str,
+        page_size: u32,
+        offset: u64,
+        concurrency: usize,
+        fail_on_change: bool,
+    ) -> Self {
+        Pager {
+            fetch,
+            id_of,
+            page_size,
+            concurrency: concurrency.max(1),
+            fail_on_change,
+            next_to_schedule: offset,
+            first_total: None,
+            latest_total: None,
+            inflight: FuturesOrdered::new(),
+            seen: HashSet::new(),
+            started: false,
+            done: false,
+            pending: None,
+        }
+    }
+
     fn schedule(&mut self, offset: u64, size: u32) {
-        let client = self.client.clone();
-        self.inflight
-            .push_back(Box::pin(async move { (offset, size, client.fetch_page(size, offset, true).await) }));
+        let fetch = self.fetch.clone();
+        self.inflight.push_back(Box::pin(async move { (offset, size, fetch(size, offset).await) }));
         self.next_to_schedule = offset + u64::from(size);
     }
 
@@ -198,7 +232,7 @@ impl Pager {
     }
 
     /// The next page's new items; `None` at the end.
-    async fn next_batch(&mut self) -> Option<Result<Vec<Group>, Error>> {
+    async fn next_batch(&mut self) -> Option<Result<Vec<T>, Error>> {
         if let Some(e) = self.pending.take() {
             return Some(Err(e));
         }
@@ -226,11 +260,12 @@ impl Pager {
         let got = items.len() as u64;
         let end = offset + got;
         let mut fresh = Vec::with_capacity(items.len());
-        for g in items {
-            if self.seen.insert(g.id.clone()) {
-                fresh.push(g);
+        for item in items {
+            let id = (self.id_of)(&item);
+            if self.seen.insert(id.to_string()) {
+                fresh.push(item);
             } else {
-                tracing::debug!(id = %g.id, "dropped an id already yielded (the listing shifted)");
+                tracing::debug!(id, "dropped an id already yielded (the listing shifted)");
             }
         }
         if got == 0 {
@@ -240,7 +275,7 @@ impl Pager {
             // A full page of repeats: the server is not moving forward.
             self.done = true;
             return Some(Err(Error::Decode {
-                operation: "getPasswordSyncGroups",
+                operation: "list",
                 status: reqwest::StatusCode::OK,
                 message: format!("the page at offset {offset} repeated only items already listed"),
                 source: None,
@@ -277,14 +312,14 @@ impl Pager {
 
     /// The last page: checks whether the listing changed while paging (the
     /// error, if asked for, follows the items).
-    fn deliver_last(&mut self, items: Vec<Group>) -> Result<Vec<Group>, Error> {
+    fn deliver_last(&mut self, items: Vec<T>) -> Result<Vec<T>, Error> {
         if let Some(e) = self.changed().filter(|_| self.fail_on_change) {
             self.pending = Some(e);
         }
         Ok(items)
     }
 
-    fn finish(&mut self) -> Option<Result<Vec<Group>, Error>> {
+    fn finish(&mut self) -> Option<Result<Vec<T>, Error>> {
         self.done = true;
         match self.changed() {
             Some(e) if self.fail_on_change => Some(Err(e)),
