@@ -164,6 +164,9 @@ pub struct Config {
     pub slow_delay: Duration,
     /// Where to persist groups, if anywhere.
     pub state_file: Option<PathBuf>,
+    /// A source may belong to at most one group: a create or update that
+    /// takes a source another group holds is refused with 400.
+    pub exclusive_sources: bool,
 }
 
 impl Default for Config {
@@ -181,6 +184,7 @@ impl Default for Config {
             fault_seed: 0,
             slow_delay: Duration::from_secs(60),
             state_file: None,
+            exclusive_sources: false,
         }
     }
 }
@@ -223,6 +227,10 @@ pub struct EmulatorArgs {
     /// Load groups from FILE at start and save them there after every change (atomically).
     #[arg(long = "state", value_name = "FILE")]
     pub state_file: Option<PathBuf>,
+    /// A source may belong to at most one group: a create or update that takes a source held by
+    /// another group is refused with 400 naming that group.
+    #[arg(long)]
+    pub exclusive_sources: bool,
 }
 
 impl EmulatorArgs {
@@ -242,6 +250,7 @@ impl EmulatorArgs {
             fault_seed: self.fault_seed,
             slow_delay: defaults.slow_delay,
             state_file: self.state_file,
+            exclusive_sources: self.exclusive_sources,
         }
     }
 }

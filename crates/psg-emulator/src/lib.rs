@@ -67,6 +67,12 @@ impl Shared {
                 "--groups needs at least 2 --sources and 1 --policies to create valid groups",
             ));
         }
+        if config.exclusive_sources && config.groups.saturating_mul(2) > config.sources {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "--exclusive-sources with --groups N needs at least 2×N --sources (each seeded group takes two of its own)",
+            ));
+        }
         let catalog = Catalog::new(config.sources, config.policies);
         let store = state::Store::open(config.state_file.as_deref()).map_err(io::Error::other)?;
         let shared = Shared {
@@ -92,10 +98,11 @@ impl Shared {
             store.create(state::GroupInput {
                 name: format!("Sync group {:05}", i + 1),
                 password_policy_id: policies[i % policies.len()].clone(),
-                source_ids: vec![
-                    sources[i % sources.len()].clone(),
-                    sources[(i + 1) % sources.len()].clone(),
-                ],
+                source_ids: if self.config.exclusive_sources {
+                    vec![sources[2 * i].clone(), sources[2 * i + 1].clone()]
+                } else {
+                    vec![sources[i % sources.len()].clone(), sources[(i + 1) % sources.len()].clone()]
+                },
             })?;
         }
         Ok(())
@@ -198,6 +205,13 @@ impl EmulatorBuilder {
     /// Persist groups in `file` (loaded at start, saved after each change).
     pub fn state_file(mut self, file: impl Into<PathBuf>) -> Self {
         self.config.state_file = Some(file.into());
+        self
+    }
+
+    /// Whether a source may belong to at most one group (`--exclusive-sources`).
+    /// Default off, as in ISC.
+    pub fn exclusive_sources(mut self, on: bool) -> Self {
+        self.config.exclusive_sources = on;
         self
     }
 

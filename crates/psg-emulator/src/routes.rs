@@ -20,7 +20,7 @@ use crate::Shared;
 use crate::auth::{allows, authenticate};
 use crate::faults::Fault;
 use crate::limits::retry_after_secs;
-use crate::rules::{Violation, validate_group};
+use crate::rules::{Violation, check_exclusive, validate_group};
 
 /// Marks a response whose connection must be closed without answering.
 #[derive(Debug, Clone, Copy)]
@@ -247,7 +247,15 @@ async fn create(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
         Ok(input) => input,
         Err(v) => return violations(v),
     };
-    let created = s.store.lock().expect("store lock").create(input);
+    let created = {
+        let mut store = s.store.lock().expect("store lock");
+        if s.config.exclusive_sources
+            && let Err(v) = check_exclusive(store.groups(), &input, None)
+        {
+            return violations(v);
+        }
+        store.create(input)
+    };
     match created {
         Ok(group) => {
             s.stats.lock().expect("stats lock").writes += 1;
@@ -272,7 +280,15 @@ async fn replace(State(s): State<Arc<Shared>>, Path(id): Path<String>, body: Byt
         Ok(input) => input,
         Err(v) => return violations(v),
     };
-    let replaced = s.store.lock().expect("store lock").replace(&id, input);
+    let replaced = {
+        let mut store = s.store.lock().expect("store lock");
+        if s.config.exclusive_sources
+            && let Err(v) = check_exclusive(store.groups(), &input, Some(&id))
+        {
+            return violations(v);
+        }
+        store.replace(&id, input)
+    };
     match replaced {
         Ok(Some(group)) => {
             s.stats.lock().expect("stats lock").writes += 1;

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::state::{Catalog, GroupInput};
+use crate::state::{Catalog, Group, GroupInput};
 
 /// A rule violation: the field and a sentence that names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +120,31 @@ pub fn validate_group(body: &[u8], catalog: &Catalog) -> Result<GroupInput, Vec<
     }
 }
 
+/// With `--exclusive-sources`: every source of `input` must be free, that is
+/// held by no group other than `except` (the group being updated). Each taken
+/// source is one violation naming the group that holds it, by name and id.
+pub fn check_exclusive(
+    groups: &[Group],
+    input: &GroupInput,
+    except: Option<&str>,
+) -> Result<(), Vec<Violation>> {
+    let errors: Vec<Violation> = input
+        .source_ids
+        .iter()
+        .filter_map(|source| {
+            let holder = groups.iter().find(|g| Some(g.id.as_str()) != except && g.source_ids.contains(source))?;
+            Some(violation(
+                "sourceIds",
+                format!(
+                    "The field 'sourceIds' names source '{source}', which already belongs to the password sync group '{}' (id {}); a source may belong to only one group.",
+                    holder.name, holder.id
+                ),
+            ))
+        })
+        .collect();
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +165,31 @@ mod tests {
             "passwordPolicyId": c.password_policy_ids[0], "sourceIds": [c.source_ids[0], c.source_ids[1]]}));
         let g = validate_group(&b, &c).unwrap();
         assert_eq!(g.name, "n");
+    }
+
+    #[test]
+    fn exclusive_sources_name_the_holder_and_ignore_the_group_itself() {
+        let g = |id: &str, name: &str, sources: &[&str]| Group {
+            id: id.into(),
+            name: name.into(),
+            password_policy_id: "p".into(),
+            source_ids: sources.iter().map(|s| s.to_string()).collect(),
+            created: String::new(),
+            modified: String::new(),
+        };
+        let groups = [g("id1", "Finance", &["a", "b"]), g("id2", "HR", &["c", "d"])];
+        let input = |sources: &[&str]| GroupInput {
+            name: "n".into(),
+            password_policy_id: "p".into(),
+            source_ids: sources.iter().map(|s| s.to_string()).collect(),
+        };
+        assert!(check_exclusive(&groups, &input(&["e", "f"]), None).is_ok());
+        let errs = check_exclusive(&groups, &input(&["b", "c"]), None).unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert!(errs[0].text.contains("'Finance' (id id1)") && errs[0].text.contains("'b'"), "{errs:?}");
+        assert!(errs[1].text.contains("'HR' (id id2)"), "{errs:?}");
+        assert!(check_exclusive(&groups, &input(&["a", "b"]), Some("id1")).is_ok());
+        assert!(check_exclusive(&groups, &input(&["a", "c"]), Some("id1")).is_err());
     }
 
     #[test]

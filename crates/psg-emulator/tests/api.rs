@@ -499,3 +499,84 @@ async fn slow_fault_stalls_past_the_client_timeout_then_answers() {
     assert_eq!(r.status(), 200);
     assert_eq!(emu.stats().faults["slow"], 2);
 }
+
+#[tokio::test]
+async fn exclusive_sources_refuse_a_source_held_by_another_group() {
+    let emu = Emulator::builder()
+        .ephemeral()
+        .rate_limit(None)
+        .sources(6)
+        .exclusive_sources(true)
+        .start()
+        .await
+        .unwrap();
+    let api = Api::new(&emu).await;
+    let c = emu.catalog();
+    let s = &c.source_ids;
+    let p = &c.password_policy_ids[0];
+    let a: Value = api
+        .create(json!({"name": "Finance", "passwordPolicyId": p, "sourceIds": [s[0], s[1]]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let a_id = a["id"].as_str().unwrap().to_string();
+    // Create taking s[1] from Finance: 400 naming Finance by name and id.
+    let r = api.create(json!({"name": "HR", "passwordPolicyId": p, "sourceIds": [s[1], s[2]]})).await;
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_error_dto(&body, Some("Finance"));
+    assert!(body["messages"][0]["text"].as_str().unwrap().contains(&a_id), "{body}");
+    assert_eq!(emu.groups().len(), 1);
+    let b: Value = api
+        .create(json!({"name": "HR", "passwordPolicyId": p, "sourceIds": [s[2], s[3]]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b_id = b["id"].as_str().unwrap();
+    // Update of HR taking s[0]: refused; HR unchanged.
+    let r = api
+        .req(reqwest::Method::PUT, &format!("/beta/password-sync-groups/{b_id}"))
+        .json(&json!({"name": "HR", "passwordPolicyId": p, "sourceIds": [s[0], s[3]]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_error_dto(&r.json().await.unwrap(), Some(&a_id));
+    assert_eq!(emu.groups()[1].source_ids, vec![s[2].clone(), s[3].clone()]);
+    // Updating a group with its own sources (and a free one) is fine.
+    let r = api
+        .req(reqwest::Method::PUT, &format!("/beta/password-sync-groups/{b_id}"))
+        .json(&json!({"name": "HR 2", "passwordPolicyId": p, "sourceIds": [s[3], s[4]]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // After Finance is deleted its sources are free.
+    let r =
+        api.req(reqwest::Method::DELETE, &format!("/beta/password-sync-groups/{a_id}")).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let r = api.create(json!({"name": "Ops", "passwordPolicyId": p, "sourceIds": [s[0], s[1]]})).await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn sources_are_shared_freely_without_the_flag() {
+    let emu = start().await;
+    let api = Api::new(&emu).await;
+    assert_eq!(api.create(valid(&emu, "a")).await.status(), 200);
+    assert_eq!(api.create(valid(&emu, "b")).await.status(), 200);
+}
+
+#[tokio::test]
+async fn exclusive_sources_seed_disjoint_groups_or_refuse_to_start() {
+    let emu =
+        Emulator::builder().ephemeral().sources(6).groups(3).exclusive_sources(true).start().await.unwrap();
+    let mut all: Vec<String> = emu.groups().into_iter().flat_map(|g| g.source_ids).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 6);
+    let err = Emulator::builder().ephemeral().sources(5).groups(3).exclusive_sources(true).start().await;
+    assert!(err.err().unwrap().to_string().contains("--exclusive-sources"));
+}
