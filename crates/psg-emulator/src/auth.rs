@@ -58,7 +58,14 @@ impl TokenStore {
         self.tokens.retain(|_, info| info.expires > now);
         self.tokens.insert(
             token.clone(),
-            TokenInfo { client_id: client.id.clone(), scopes: client.scopes.clone(), expires: now + ttl },
+            TokenInfo {
+                client_id: client.id.clone(),
+                scopes: client.scopes.clone(),
+                // Config validation bounds the lifetime; saturate all the same.
+                expires: now
+                    .checked_add(ttl)
+                    .unwrap_or(now + Duration::from_secs(crate::config::MAX_TOKEN_TTL_SECS)),
+            },
         );
         token
     }

@@ -18,11 +18,23 @@
 //! ```
 //!
 //! The same server runs as the binary `psg-emulator` (and `psg emulator`).
+//!
+//! # Bounds
+//!
+//! Every setting is checked before anything is allocated, by the flag parsers
+//! and again by [`Config::validate`] when a builder starts (an error, exit 2 for
+//! the binary, never a panic): `--groups` at most [`config::MAX_GROUPS`]
+//! (a million groups take about 0.5 GB and a few seconds to seed),
+//! `--sources`/`--policies` at most [`config::MAX_CATALOG`], `--token-ttl` at most
+//! 24 hours, `--rate-limit` COUNT ≥ 1 over a window of more than 0 and at most
+//! 24 hours, `--latency` at most one hour. SIGINT and SIGTERM are answered
+//! during start-up too: seeding stops and the process exits 0 without serving.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -60,17 +72,19 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn new(config: Config) -> io::Result<Self> {
+    /// Validates `config`, loads the state file and seeds groups. Seeding
+    /// checks `stop` as it goes and gives up with `Interrupted` once it is set.
+    fn new(config: Config, stop: &AtomicBool) -> io::Result<Self> {
+        let invalid = |text: String| io::Error::new(io::ErrorKind::InvalidInput, text);
+        config.validate().map_err(invalid)?;
         if config.groups > 0 && (config.sources < 2 || config.policies < 1) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "--groups needs at least 2 --sources and 1 --policies to create valid groups",
+            return Err(invalid(
+                "--groups needs at least 2 --sources and 1 --policies to create valid groups".into(),
             ));
         }
         if config.exclusive_sources && config.groups.saturating_mul(2) > config.sources {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "--exclusive-sources with --groups N needs at least 2×N --sources (each seeded group takes two of its own)",
+            return Err(invalid(
+                "--exclusive-sources with --groups N needs at least 2×N --sources (each seeded group takes two of its own)".into(),
             ));
         }
         let catalog = Catalog::new(config.sources, config.policies);
@@ -86,32 +100,42 @@ impl Shared {
             config,
         };
         if shared.store.lock().expect("store lock").groups().is_empty() {
-            shared.seed_groups().map_err(io::Error::other)?;
+            shared.seed_groups(stop)?;
         }
         Ok(shared)
     }
 
-    fn seed_groups(&self) -> Result<(), String> {
-        let mut store = self.store.lock().expect("store lock");
+    /// Creates the `--groups` seed groups in one step (one save), unless
+    /// `stop` is set first.
+    fn seed_groups(&self, stop: &AtomicBool) -> io::Result<()> {
         let (sources, policies) = (&self.catalog.source_ids, &self.catalog.password_policy_ids);
-        for i in 0..self.config.groups {
-            store.create(state::GroupInput {
-                name: format!("Sync group {:05}", i + 1),
-                password_policy_id: policies[i % policies.len()].clone(),
-                source_ids: if self.config.exclusive_sources {
-                    vec![sources[2 * i].clone(), sources[2 * i + 1].clone()]
-                } else {
-                    vec![sources[i % sources.len()].clone(), sources[(i + 1) % sources.len()].clone()]
-                },
-            })?;
+        let exclusive = self.config.exclusive_sources;
+        let inputs = (0..self.config.groups).map(|i| state::GroupInput {
+            name: format!("Sync group {:05}", i + 1),
+            password_policy_id: policies[i % policies.len()].clone(),
+            source_ids: if exclusive {
+                vec![sources[2 * i].clone(), sources[2 * i + 1].clone()]
+            } else {
+                vec![sources[i % sources.len()].clone(), sources[(i + 1) % sources.len()].clone()]
+            },
+        });
+        let done = self
+            .store
+            .lock()
+            .expect("store lock")
+            .seed(inputs, || stop.load(Ordering::Relaxed))
+            .map_err(io::Error::other)?;
+        if done {
+            Ok(())
+        } else {
+            Err(io::Error::new(io::ErrorKind::Interrupted, "stopped by a signal while seeding groups"))
         }
-        Ok(())
     }
 
     /// Back to the initial state: seeded groups, zero counters, empty windows.
     pub(crate) fn reset(&self) -> Result<(), String> {
         self.store.lock().expect("store lock").clear()?;
-        self.seed_groups()?;
+        self.seed_groups(&AtomicBool::new(false)).map_err(|e| e.to_string())?;
         *self.stats.lock().expect("stats lock") = Stats::default();
         self.windows.lock().expect("windows lock").clear();
         Ok(())
@@ -217,7 +241,18 @@ impl EmulatorBuilder {
 
     /// Binds and starts serving in the background of the current runtime.
     pub async fn start(self) -> io::Result<EmulatorHandle> {
-        let shared = Arc::new(Shared::new(self.config)?);
+        self.start_unless(Arc::new(AtomicBool::new(false))).await
+    }
+
+    /// Like [`start`](Self::start), but gives up with `Interrupted` when
+    /// `stop` is set while seeding (the work runs on a blocking thread so
+    /// the runtime keeps answering signals).
+    async fn start_unless(self, stop: Arc<AtomicBool>) -> io::Result<EmulatorHandle> {
+        let config = self.config;
+        let shared = tokio::task::spawn_blocking(move || Shared::new(config, &stop))
+            .await
+            .map_err(io::Error::other)??;
+        let shared = Arc::new(shared);
         let listener = TcpListener::bind(shared.config.bind).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = watch::channel(false);
@@ -283,7 +318,29 @@ pub async fn run_foreground(config: Config) -> io::Result<()> {
     // Listen for signals before announcing the address: a supervisor may
     // send SIGTERM as soon as it reads the first line.
     let stop = stop_signal()?;
-    let handle = EmulatorBuilder::from_config(config).start().await?;
+    tokio::pin!(stop);
+    let cancel = Arc::new(AtomicBool::new(false));
+    if config.groups > 0 {
+        tracing::info!(groups = config.groups, "seeding groups");
+    }
+    let starting = EmulatorBuilder::from_config(config).start_unless(cancel.clone());
+    tokio::pin!(starting);
+    let handle = tokio::select! {
+        started = &mut starting => started?,
+        () = &mut stop => {
+            // Stop seeding and leave without serving.
+            cancel.store(true, Ordering::Relaxed);
+            tracing::info!("stopped during start-up");
+            return match starting.await {
+                Ok(handle) => {
+                    handle.shutdown().await;
+                    Ok(())
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+                Err(e) => Err(e),
+            };
+        }
+    };
     {
         let mut out = io::stdout().lock();
         writeln!(out, "listening on {}", handle.base_url())?;

@@ -133,6 +133,40 @@ impl Store {
         Ok(group)
     }
 
+    /// Adds one group per input in a single step with one save. Calls `stop`
+    /// every few thousand groups and returns `Ok(false)`, changing nothing,
+    /// once it answers true.
+    pub fn seed(
+        &mut self,
+        inputs: impl IntoIterator<Item = GroupInput>,
+        stop: impl Fn() -> bool,
+    ) -> Result<bool, String> {
+        let now = now_timestamp();
+        let mut next_id = self.next_id;
+        let mut added = Vec::new();
+        for (i, input) in inputs.into_iter().enumerate() {
+            if i % 4096 == 0 && stop() {
+                return Ok(false);
+            }
+            next_id += 1;
+            added.push(Group {
+                id: id_for(next_id),
+                name: input.name,
+                password_policy_id: input.password_policy_id,
+                source_ids: input.source_ids,
+                created: now.clone(),
+                modified: now.clone(),
+            });
+        }
+        if stop() {
+            return Ok(false);
+        }
+        self.groups.extend(added);
+        self.next_id = next_id;
+        self.save()?;
+        Ok(true)
+    }
+
     /// Replaces the settable fields of group `id`; `None` when unknown.
     pub fn replace(&mut self, id: &str, input: GroupInput) -> Result<Option<Group>, String> {
         let Some(group) = self.groups.iter_mut().find(|g| g.id == id) else { return Ok(None) };

@@ -580,3 +580,19 @@ async fn exclusive_sources_seed_disjoint_groups_or_refuse_to_start() {
     let err = Emulator::builder().ephemeral().sources(5).groups(3).exclusive_sources(true).start().await;
     assert!(err.err().unwrap().to_string().contains("--exclusive-sources"));
 }
+
+#[tokio::test]
+async fn builder_refuses_what_a_flag_could_not_ask_for() {
+    let cases = [
+        Emulator::builder()
+            .ephemeral()
+            .rate_limit(Some(RateLimit { count: 0, window: Duration::from_secs(1) })),
+        Emulator::builder().ephemeral().token_ttl(Duration::MAX),
+        Emulator::builder().ephemeral().groups(100_000_000),
+        Emulator::builder().ephemeral().sources(usize::MAX),
+    ];
+    for builder in cases {
+        let err = builder.start().await.err().expect("refused");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+    }
+}
