@@ -45,6 +45,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub mod admin;
+pub mod atomic;
 pub mod auth;
 pub mod config;
 pub mod faults;

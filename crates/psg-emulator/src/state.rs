@@ -1,5 +1,7 @@
 //! The store of groups, the catalog of known sources and policies, and the
-//! optional state file (written atomically: temp file, then rename).
+//! optional state file. Every change is written to the file (atomically, see
+//! [`crate::atomic`]) before it takes effect in memory: a failed save leaves
+//! the store as it was.
 
 use std::path::{Path, PathBuf};
 
@@ -54,11 +56,19 @@ impl Catalog {
     }
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Persisted {
     next_id: u64,
     groups: Vec<Group>,
+}
+
+/// What [`Persisted`] reads, written without copying the groups.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PersistedRef<'a> {
+    next_id: u64,
+    groups: &'a [Group],
 }
 
 /// Groups in creation order, with the id counter.
@@ -90,6 +100,11 @@ impl Store {
     /// An empty store that persists to `file` when given, loading it if it exists.
     pub fn open(file: Option<&Path>) -> Result<Self, String> {
         let mut store = Store { file: file.map(Path::to_path_buf), ..Store::default() };
+        if let Some(path) = file {
+            crate::atomic::check_writable(path).map_err(|e| {
+                format!("cannot write the state file {}: {e}; choose a writable --state path", path.display())
+            })?;
+        }
         if let Some(path) = file.filter(|p| p.exists()) {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read state file {}: {e}", path.display()))?;
@@ -119,17 +134,17 @@ impl Store {
     /// Stores a new group and returns it.
     pub fn create(&mut self, input: GroupInput) -> Result<Group, String> {
         let now = now_timestamp();
-        self.next_id += 1;
+        let next_id = self.next_id + 1;
         let group = Group {
-            id: id_for(self.next_id),
+            id: id_for(next_id),
             name: input.name,
             password_policy_id: input.password_policy_id,
             source_ids: input.source_ids,
             created: now.clone(),
             modified: now,
         };
-        self.groups.push(group.clone());
-        self.save()?;
+        let stored = group.clone();
+        self.commit(next_id, |groups| groups.push(stored))?;
         Ok(group)
     }
 
@@ -161,50 +176,58 @@ impl Store {
         if stop() {
             return Ok(false);
         }
-        self.groups.extend(added);
-        self.next_id = next_id;
-        self.save()?;
+        self.commit(next_id, |groups| groups.extend(added))?;
         Ok(true)
     }
 
     /// Replaces the settable fields of group `id`; `None` when unknown.
     pub fn replace(&mut self, id: &str, input: GroupInput) -> Result<Option<Group>, String> {
-        let Some(group) = self.groups.iter_mut().find(|g| g.id == id) else { return Ok(None) };
+        let Some(index) = self.groups.iter().position(|g| g.id == id) else { return Ok(None) };
+        let mut group = self.groups[index].clone();
         group.name = input.name;
         group.password_policy_id = input.password_policy_id;
         group.source_ids = input.source_ids;
         group.modified = now_timestamp();
-        let group = group.clone();
-        self.save()?;
+        let stored = group.clone();
+        self.commit(self.next_id, |groups| groups[index] = stored)?;
         Ok(Some(group))
     }
 
     /// Removes group `id`; false when unknown.
     pub fn delete(&mut self, id: &str) -> Result<bool, String> {
-        let before = self.groups.len();
-        self.groups.retain(|g| g.id != id);
-        if self.groups.len() == before {
-            return Ok(false);
-        }
-        self.save()?;
+        let Some(index) = self.groups.iter().position(|g| g.id == id) else { return Ok(false) };
+        self.commit(self.next_id, |groups| {
+            groups.remove(index);
+        })?;
         Ok(true)
     }
 
     /// Removes every group.
     pub fn clear(&mut self) -> Result<(), String> {
-        self.groups.clear();
-        self.save()
+        self.commit(self.next_id, Vec::clear)
     }
 
-    /// Writes the state file, if any, through a temporary file and a rename so
-    /// that a crash never leaves a torn file.
-    fn save(&self) -> Result<(), String> {
-        let Some(path) = &self.file else { return Ok(()) };
-        let persisted = Persisted { next_id: self.next_id, groups: self.groups.clone() };
-        let text = serde_json::to_vec_pretty(&persisted).map_err(|e| e.to_string())?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text)
-            .and_then(|()| std::fs::rename(&tmp, path))
+    /// Applies `change` to the groups and sets the id counter: with a state
+    /// file, the changed state is saved first and takes effect only if the
+    /// save succeeded.
+    fn commit(&mut self, next_id: u64, change: impl FnOnce(&mut Vec<Group>)) -> Result<(), String> {
+        let Some(path) = &self.file else {
+            change(&mut self.groups);
+            self.next_id = next_id;
+            return Ok(());
+        };
+        let mut groups = self.groups.clone();
+        change(&mut groups);
+        Self::save(path, next_id, &groups)?;
+        self.groups = groups;
+        self.next_id = next_id;
+        Ok(())
+    }
+
+    /// Writes a state to `path` atomically and durably.
+    fn save(path: &Path, next_id: u64, groups: &[Group]) -> Result<(), String> {
+        let text = serde_json::to_vec_pretty(&PersistedRef { next_id, groups }).map_err(|e| e.to_string())?;
+        crate::atomic::write_atomic(path, &text)
             .map_err(|e| format!("cannot save state file {}: {e}", path.display()))
     }
 }
@@ -239,15 +262,14 @@ mod tests {
 
     #[test]
     fn state_file_round_trips_atomically() {
-        let dir = std::env::temp_dir().join(format!("psg-emu-state-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("state.json");
-        let _ = std::fs::remove_file(&path);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
         let mut s = Store::open(Some(&path)).unwrap();
         let a = s.create(input("a")).unwrap();
         s.create(input("b")).unwrap();
         assert!(s.delete(&a.id).unwrap());
-        assert!(!path.with_extension("tmp").exists(), "temp file is renamed away");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("state.json")], "no temporary file left");
         let reopened = Store::open(Some(&path)).unwrap();
         assert_eq!(reopened.groups(), s.groups());
         let mut reopened = reopened;
@@ -255,6 +277,42 @@ mod tests {
         assert!(s.groups().iter().all(|g| g.id != c.id), "id counter continues after reload");
         std::fs::write(&path, "{ torn").unwrap();
         assert!(Store::open(Some(&path)).unwrap_err().contains("not valid"));
+    }
+
+    #[test]
+    fn a_failed_save_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let path = sub.join("state.json");
+        let mut s = Store::open(Some(&path)).unwrap();
+        let a = s.create(input("a")).unwrap();
+        // Removing the directory makes every save fail, even as root.
+        std::fs::remove_dir_all(&sub).unwrap();
+        assert!(s.create(input("b")).unwrap_err().contains("cannot save state file"));
+        assert!(s.replace(&a.id, input("renamed")).is_err());
+        assert!(s.delete(&a.id).is_err());
+        assert!(s.clear().is_err());
+        assert!(!s.seed([input("c")], || false).is_ok_and(|done| done));
+        assert_eq!(s.groups(), std::slice::from_ref(&a), "nothing took effect");
+        // Once the directory is back, the id counter did not move.
+        std::fs::create_dir(&sub).unwrap();
+        let b = s.create(input("b")).unwrap();
+        let mut fresh = Store::default();
+        fresh.create(input("x")).unwrap();
+        assert_eq!(b.id, fresh.create(input("y")).unwrap().id, "second id, as if no failure happened");
+    }
+
+    #[test]
+    fn open_refuses_an_unwritable_path_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("plain");
+        std::fs::write(&file, "x").unwrap();
+        let path = file.join("state.json");
+        let err = Store::open(Some(&path)).unwrap_err();
+        assert!(err.contains(&path.display().to_string()) && err.contains("writable"), "{err}");
+        let err = Store::open(Some(dir.path())).unwrap_err();
+        assert!(err.contains("directory"), "{err}");
     }
 
     #[test]

@@ -596,3 +596,52 @@ async fn builder_refuses_what_a_flag_could_not_ask_for() {
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
     }
 }
+
+#[tokio::test]
+async fn a_failed_state_save_is_a_500_that_did_not_take_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("state");
+    std::fs::create_dir(&sub).unwrap();
+    let file = sub.join("groups.json");
+    let emu = Emulator::builder().ephemeral().rate_limit(None).state_file(&file).start().await.unwrap();
+    let api = Api::new(&emu).await;
+    let g: Value = api.create(valid(&emu, "kept")).await.json().await.unwrap();
+    let id = g["id"].as_str().unwrap().to_string();
+    // Removing the directory makes every save fail, even for root.
+    std::fs::remove_dir_all(&sub).unwrap();
+    let r = api.create(valid(&emu, "lost")).await;
+    assert_eq!(r.status(), 500);
+    assert_error_dto(&r.json().await.unwrap(), Some("cannot save state file"));
+    let r = api
+        .req(reqwest::Method::PUT, &format!("/beta/password-sync-groups/{id}"))
+        .json(&valid(&emu, "renamed"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    let r =
+        api.req(reqwest::Method::DELETE, &format!("/beta/password-sync-groups/{id}")).send().await.unwrap();
+    assert_eq!(r.status(), 500);
+    // Nothing changed, as the API reports it.
+    let listed: Value = api
+        .req(reqwest::Method::GET, "/beta/password-sync-groups")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([g]));
+    assert_eq!(emu.stats().writes, 1);
+    assert!(!dir.path().join("state").exists(), "no temporary file re-created the directory");
+}
+
+#[tokio::test]
+async fn an_unwritable_state_path_refuses_to_start_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain-file");
+    std::fs::write(&plain, "x").unwrap();
+    let path = plain.join("state.json");
+    let err = Emulator::builder().ephemeral().state_file(&path).start().await.err().expect("refused");
+    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+}

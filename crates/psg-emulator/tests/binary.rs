@@ -93,3 +93,15 @@ async fn signal_while_seeding() {
         assert!(rest.contains("stopped during start-up"), "{signal}: {rest}");
     }
 }
+
+#[tokio::test]
+async fn an_unwritable_state_path_is_exit_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain-file");
+    std::fs::write(&plain, "x").unwrap();
+    let path = plain.join("state.json");
+    let (code, stdout, stderr) = run(&["--state", path.to_str().unwrap()]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains(path.to_str().unwrap()), "{stderr}");
+}
