@@ -12,6 +12,24 @@ use crate::faults::FaultSpec;
 pub const MANAGE_SCOPE: &str = "idn:password-sync-group:manage";
 /// The scope that allows reading only.
 pub const READ_SCOPE: &str = "idn:password-sync-group:read";
+/// Reads sources (`GET /sources`), as in ISC.
+pub const SOURCES_READ_SCOPE: &str = "idn:sources:read";
+/// Manages sources; enough to read them too.
+pub const SOURCES_MANAGE_SCOPE: &str = "idn:sources:manage";
+/// Reads password policies (`GET /password-policies`), as in ISC.
+pub const POLICY_READ_SCOPE: &str = "idn:password-policy:read";
+/// Manages password policies; enough to read them too.
+pub const POLICY_MANAGE_SCOPE: &str = "idn:password-policy:manage";
+
+/// `manage` (and no scopes at all): manage groups, read sources and policies.
+fn manage_scopes() -> Vec<String> {
+    vec![MANAGE_SCOPE.into(), SOURCES_READ_SCOPE.into(), POLICY_READ_SCOPE.into()]
+}
+
+/// `read`: read groups, sources and policies.
+fn read_scopes() -> Vec<String> {
+    vec![READ_SCOPE.into(), SOURCES_READ_SCOPE.into(), POLICY_READ_SCOPE.into()]
+}
 
 /// An API client the emulator accepts at `/oauth/token`.
 #[derive(Clone, PartialEq, Eq)]
@@ -35,20 +53,19 @@ impl std::fmt::Debug for ClientSpec {
 }
 
 impl ClientSpec {
-    /// The default demo client: `psg-demo` / `psg-demo-secret`, manage scope.
+    /// The default demo client: `psg-demo` / `psg-demo-secret`; it manages
+    /// groups and reads sources and password policies.
     pub fn demo() -> Self {
-        ClientSpec {
-            id: "psg-demo".into(),
-            secret: "psg-demo-secret".into(),
-            scopes: vec![MANAGE_SCOPE.into()],
-        }
+        ClientSpec { id: "psg-demo".into(), secret: "psg-demo-secret".into(), scopes: manage_scopes() }
     }
 }
 
 impl FromStr for ClientSpec {
     type Err = String;
-    /// `ID:SECRET[:SCOPES]`, scopes separated by commas or spaces; a scope
-    /// given as `read` or `manage` is expanded to the full scope name.
+    /// `ID:SECRET[:SCOPES]`, scopes separated by commas or spaces. `manage`
+    /// (the default) stands for `idn:password-sync-group:manage`,
+    /// `idn:sources:read` and `idn:password-policy:read`; `read` for the
+    /// three read scopes; any other word is taken as a full scope name.
     fn from_str(s: &str) -> Result<Self, String> {
         let mut parts = s.splitn(3, ':');
         let id = parts.next().unwrap_or_default();
@@ -57,16 +74,23 @@ impl FromStr for ClientSpec {
             return Err("expected ID:SECRET[:SCOPES], e.g. ci-bot:s3cret:read".into());
         }
         let scopes = match parts.next() {
-            None | Some("") => vec![MANAGE_SCOPE.to_string()],
-            Some(list) => list
-                .split([',', ' '])
-                .filter(|s| !s.is_empty())
-                .map(|s| match s {
-                    "read" => READ_SCOPE.to_string(),
-                    "manage" => MANAGE_SCOPE.to_string(),
-                    other => other.to_string(),
-                })
-                .collect(),
+            None | Some("") => manage_scopes(),
+            Some(list) => {
+                let mut scopes: Vec<String> = Vec::new();
+                for word in list.split([',', ' ']).filter(|s| !s.is_empty()) {
+                    let expanded = match word {
+                        "read" => read_scopes(),
+                        "manage" => manage_scopes(),
+                        other => vec![other.to_string()],
+                    };
+                    for scope in expanded {
+                        if !scopes.contains(&scope) {
+                            scopes.push(scope);
+                        }
+                    }
+                }
+                scopes
+            }
         };
         Ok(ClientSpec { id: id.into(), secret: secret.into(), scopes })
     }
@@ -215,6 +239,11 @@ pub struct Config {
     /// A source may belong to at most one group: a create or update that
     /// takes a source another group holds is refused with 400.
     pub exclusive_sources: bool,
+    /// Sources and policies from this YAML file instead of the generated
+    /// catalog (`sources` and `policies` are then ignored).
+    pub catalog_file: Option<PathBuf>,
+    /// Seed of generated ids (catalog and groups); 0 keeps the historical ids.
+    pub id_seed: u64,
 }
 
 impl Config {
@@ -283,6 +312,8 @@ impl Default for Config {
             slow_delay: Duration::from_secs(60),
             state_file: None,
             exclusive_sources: false,
+            catalog_file: None,
+            id_seed: 0,
         }
     }
 }
@@ -294,20 +325,29 @@ pub struct EmulatorArgs {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:8620")]
     pub bind: SocketAddr,
-    /// Accepted client as `ID:SECRET[:SCOPES]` (repeatable; scopes `read`, `manage` or full names).
-    /// Default: psg-demo:psg-demo-secret:manage.
+    /// Accepted client as `ID:SECRET[:SCOPES]` (repeatable). SCOPES: comma-separated full names, or
+    /// `manage` (the default: manage groups, read sources and policies) or `read` (read all three).
+    /// Default client: psg-demo:psg-demo-secret:manage.
     #[arg(long = "client", value_name = "ID:SECRET[:SCOPES]")]
     pub clients: Vec<ClientSpec>,
     /// Lifetime of issued access tokens, in seconds (0 to 86400).
     #[arg(long, default_value_t = 749, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(0..=MAX_TOKEN_TTL_SECS))]
     pub token_ttl: u64,
-    /// Number of known password-managed sources, 0 to 100000 (ids listed by GET /__emulator/catalog).
-    #[arg(long, default_value_t = 5, value_name = "N", value_parser = catalog_count)]
+    /// Number of password-managed sources in the generated catalog, 0 to 100000 (two sources
+    /// without the PASSWORD feature are always added; see GET /__emulator/catalog).
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = catalog_count, conflicts_with = "catalog")]
     pub sources: usize,
-    /// Number of known password policies, 0 to 100000.
-    #[arg(long, default_value_t = 5, value_name = "N", value_parser = catalog_count)]
+    /// Number of password policies in the generated catalog, 0 to 100000.
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = catalog_count, conflicts_with = "catalog")]
     pub policies: usize,
+    /// Sources and password policies from a YAML file instead of the generated catalog:
+    /// `sources: [{name, features: [..], id?}]`, `passwordPolicies: [{name, id?}]`.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// Seed of generated ids (sources, policies, groups); never changes names. 0 is the default set.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub id_seed: u64,
     /// Number of valid groups to create at start, 0 to 1000000.
     #[arg(long, default_value_t = 0, value_name = "N", value_parser = groups_count)]
     pub groups: usize,
@@ -323,7 +363,8 @@ pub struct EmulatorArgs {
     /// Seed of the fault generator: the same seed and request order give the same faults.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub fault_seed: u64,
-    /// Load groups from FILE at start and save them there after every change (atomically).
+    /// Load groups from FILE at start and save them there (atomically) before every change takes
+    /// effect; a failed save answers 500 and changes nothing. The path must be writable.
     #[arg(long = "state", value_name = "FILE")]
     pub state_file: Option<PathBuf>,
     /// A source may belong to at most one group: a create or update that takes a source held by
@@ -350,6 +391,8 @@ impl EmulatorArgs {
             slow_delay: defaults.slow_delay,
             state_file: self.state_file,
             exclusive_sources: self.exclusive_sources,
+            catalog_file: self.catalog,
+            id_seed: self.id_seed,
         }
     }
 }
@@ -361,9 +404,14 @@ mod tests {
     #[test]
     fn client_spec_parses_and_expands_scopes() {
         let c: ClientSpec = "bot:pw:read".parse().unwrap();
-        assert_eq!((c.id.as_str(), c.secret.as_str(), c.scopes), ("bot", "pw", vec![READ_SCOPE.to_string()]));
+        assert_eq!((c.id.as_str(), c.secret.as_str(), c.scopes), ("bot", "pw", read_scopes()));
         let c: ClientSpec = "bot:pw".parse().unwrap();
-        assert_eq!(c.scopes, vec![MANAGE_SCOPE.to_string()]);
+        assert_eq!(c.scopes, vec![MANAGE_SCOPE, SOURCES_READ_SCOPE, POLICY_READ_SCOPE]);
+        assert_eq!(c.scopes, ClientSpec::demo().scopes);
+        let c: ClientSpec = "bot:pw:idn:sources:read".parse().unwrap();
+        assert_eq!(c.scopes, vec!["idn:sources:read"], "a full name with colons stays whole");
+        let c: ClientSpec = "bot:pw:read,manage".parse().unwrap();
+        assert_eq!(c.scopes.len(), 4, "no duplicates: {:?}", c.scopes);
         assert!("bot".parse::<ClientSpec>().is_err());
         assert!(!format!("{c:?}").contains("pw\""), "secret must not appear in Debug");
     }
@@ -442,7 +490,7 @@ mod tests {
             let l: Latency = format!("{min}..{max}").parse().unwrap();
             proptest::prop_assert_eq!((l.min, l.max), (Duration::from_millis(min), Duration::from_millis(max)));
             let c: ClientSpec = format!("{id}:{secret}:read").parse().unwrap();
-            proptest::prop_assert_eq!((c.id, c.secret, c.scopes), (id, secret, vec![READ_SCOPE.to_string()]));
+            proptest::prop_assert_eq!((c.id, c.secret, c.scopes), (id, secret, read_scopes()));
         }
     }
 

@@ -1,7 +1,37 @@
-//! A local, in-memory server of SailPoint ISC's beta **Password Sync Groups**
-//! API, for tests, demos and benchmarks: OAuth client credentials, the
-//! documented domain rules and error bodies, ISC's sliding-window rate limit,
-//! seeded fault injection and an optional state file.
+//! A local, in-memory server of SailPoint ISC's **Password Sync Groups** API,
+//! with the read side of **Sources** and **Password Policies**, for tests,
+//! demos and benchmarks: OAuth client credentials, the documented domain rules
+//! and error bodies, ISC's sliding-window rate limit, seeded fault injection
+//! and an optional state file.
+//!
+//! # What it serves
+//!
+//! Under each of `/beta`, `/v3`, `/v2024`, `/v2025` and `/v2026` (identical
+//! behaviour, see [`API_VERSIONS`]), plus the legacy `/password-sync-groups/v1`:
+//!
+//! | route | scopes (any of; `sp:scopes:all` always works) |
+//! |---|---|
+//! | `GET /password-sync-groups`, `GET …/{id}` | `idn:password-sync-group:read`, `:manage` |
+//! | `POST /password-sync-groups`, `PUT`/`DELETE …/{id}` | `idn:password-sync-group:manage` |
+//! | `GET /sources`, `GET /sources/{id}` | `idn:sources:read`, `idn:sources:manage` |
+//! | `GET /password-policies`, `GET /password-policies/{id}` | `idn:password-policy:read`, `:manage` |
+//!
+//! Lists take `limit` (0–250), `offset` and `count=true` (`X-Total-Count`);
+//! `/sources` also takes `filters` (see [`filters`]: `eq`, `in`, `sw`, `co` on
+//! `name` and `id`, `ca` on `features`, joined by `and`) and `sorters`
+//! (`name`, `-name`, `id`, `-id`). A source is a v3 `Source`, a policy a
+//! `PasswordPolicyV3Dto` with epoch-millisecond dates.
+//!
+//! The [`Catalog`] of sources and policies is generated (`--sources`,
+//! `--policies`; two sources without `PASSWORD` are always added) or read from
+//! `--catalog FILE`; `--id-seed` changes generated ids and never names. A
+//! group must name an existing policy and at least two existing sources with
+//! the `PASSWORD` feature; with `--exclusive-sources` a source belongs to at
+//! most one group. The default client `psg-demo`/`psg-demo-secret` manages
+//! groups and reads sources and policies.
+//!
+//! With `--state FILE` every change is saved (atomically, see [`atomic`])
+//! before it takes effect: a failed save answers 500 and changes nothing.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -47,8 +77,11 @@ use tokio::task::JoinHandle;
 pub mod admin;
 pub mod atomic;
 pub mod auth;
+pub mod catalog;
+mod catalog_api;
 pub mod config;
 pub mod faults;
+pub mod filters;
 pub mod limits;
 mod routes;
 pub mod rules;
@@ -56,9 +89,14 @@ mod server;
 pub mod state;
 
 pub use admin::Stats;
-pub use config::{ClientSpec, Config, EmulatorArgs, Latency, MANAGE_SCOPE, READ_SCOPE, RateLimit};
+pub use catalog::{Catalog, PolicyEntry, SourceEntry};
+pub use config::{
+    ClientSpec, Config, EmulatorArgs, Latency, MANAGE_SCOPE, POLICY_MANAGE_SCOPE, POLICY_READ_SCOPE,
+    READ_SCOPE, RateLimit, SOURCES_MANAGE_SCOPE, SOURCES_READ_SCOPE,
+};
 pub use faults::{Fault, FaultSpec};
-pub use state::{Catalog, Group};
+pub use routes::API_VERSIONS;
+pub use state::Group;
 
 /// State shared by every connection.
 pub(crate) struct Shared {
@@ -78,18 +116,23 @@ impl Shared {
     fn new(config: Config, stop: &AtomicBool) -> io::Result<Self> {
         let invalid = |text: String| io::Error::new(io::ErrorKind::InvalidInput, text);
         config.validate().map_err(invalid)?;
-        if config.groups > 0 && (config.sources < 2 || config.policies < 1) {
+        let catalog = match &config.catalog_file {
+            Some(path) => Catalog::load(path, config.id_seed).map_err(invalid)?,
+            None => Catalog::generated(config.sources, config.policies, config.id_seed),
+        };
+        let (sources, policies) = (catalog.source_ids.len(), catalog.password_policy_ids.len());
+        if config.groups > 0 && (sources < 2 || policies < 1) {
+            return Err(invalid(format!(
+                "--groups needs at least 2 password-managed --sources and 1 --policies to create valid groups; the catalog has {sources} and {policies}"
+            )));
+        }
+        if config.exclusive_sources && config.groups.saturating_mul(2) > sources {
             return Err(invalid(
-                "--groups needs at least 2 --sources and 1 --policies to create valid groups".into(),
+                "--exclusive-sources with --groups N needs at least 2×N password-managed --sources (each seeded group takes two of its own)".into(),
             ));
         }
-        if config.exclusive_sources && config.groups.saturating_mul(2) > config.sources {
-            return Err(invalid(
-                "--exclusive-sources with --groups N needs at least 2×N --sources (each seeded group takes two of its own)".into(),
-            ));
-        }
-        let catalog = Catalog::new(config.sources, config.policies);
-        let store = state::Store::open(config.state_file.as_deref()).map_err(io::Error::other)?;
+        let store =
+            state::Store::open(config.state_file.as_deref(), config.id_seed).map_err(io::Error::other)?;
         let shared = Shared {
             catalog,
             store: Mutex::new(store),
@@ -233,6 +276,18 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Sources and policies from a YAML catalog file (see
+    /// [`Catalog::from_yaml`]) instead of the generated ones.
+    pub fn catalog_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.config.catalog_file = Some(file.into());
+        self
+    }
+    /// Seed of generated ids (sources, policies, groups); names never change.
+    /// Default 0, the historical ids.
+    pub fn id_seed(mut self, seed: u64) -> Self {
+        self.config.id_seed = seed;
+        self
+    }
     /// Whether a source may belong to at most one group (`--exclusive-sources`).
     /// Default off, as in ISC.
     pub fn exclusive_sources(mut self, on: bool) -> Self {

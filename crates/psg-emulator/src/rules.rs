@@ -42,7 +42,7 @@ pub fn validate_group(body: &[u8], catalog: &Catalog) -> Result<GroupInput, Vec<
         }
     };
     let policy = match obj.get("passwordPolicyId") {
-        Some(Value::String(s)) if catalog.password_policy_ids.contains(s) => Some(s.clone()),
+        Some(Value::String(s)) if catalog.policy(s).is_some() => Some(s.clone()),
         Some(Value::String(s)) => {
             errors.push(violation(
                 "passwordPolicyId",
@@ -65,11 +65,21 @@ pub fn validate_group(body: &[u8], catalog: &Catalog) -> Result<GroupInput, Vec<
             let mut ok = true;
             for item in items {
                 match item {
-                    Value::String(s) if !catalog.source_ids.contains(s) => {
+                    Value::String(s) if catalog.source(s).is_none() => {
                         errors.push(violation(
                             "sourceIds",
                             format!(
                                 "The field 'sourceIds' names an unknown or not password-managed source '{s}'."
+                            ),
+                        ));
+                        ok = false;
+                    }
+                    Value::String(s) if !catalog.source(s).is_some_and(|e| e.is_password_managed()) => {
+                        let name = catalog.source(s).map(|e| e.name.as_str()).unwrap_or_default();
+                        errors.push(violation(
+                            "sourceIds",
+                            format!(
+                                "The field 'sourceIds' names source '{name}' (id {s}), which does not have the PASSWORD feature: only password-managed sources can be in a password sync group."
                             ),
                         ));
                         ok = false;
@@ -227,6 +237,13 @@ mod tests {
             assert_eq!(errs[0].field, field);
             assert!(errs[0].text.contains(field), "{}", errs[0].text);
         }
+        let hr = c.sources.iter().find(|s| !s.is_password_managed()).unwrap();
+        let errs = validate_group(
+            &body(serde_json::json!({"name": "n", "passwordPolicyId": c.password_policy_ids[0], "sourceIds": [c.source_ids[0], hr.id]})),
+            &c,
+        )
+        .unwrap_err();
+        assert!(errs[0].text.contains(&hr.name) && errs[0].text.contains("PASSWORD"), "{errs:?}");
         assert_eq!(validate_group(b"{oops", &c).unwrap_err()[0].field, "body");
         assert_eq!(validate_group(b"[]", &c).unwrap_err()[0].field, "body");
         assert_eq!(validate_group(b"{}", &c).unwrap_err().len(), 3);

@@ -36,25 +36,7 @@ pub struct GroupInput {
     pub source_ids: Vec<String>,
 }
 
-/// Known password-managed source ids and password policy ids.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Catalog {
-    /// Password-managed sources.
-    pub source_ids: Vec<String>,
-    /// Password policies.
-    pub password_policy_ids: Vec<String>,
-}
-
-impl Catalog {
-    /// Deterministic ids: the same counts always give the same ids.
-    pub fn new(sources: usize, policies: usize) -> Self {
-        Catalog {
-            source_ids: (0..sources).map(|i| format!("2c918084{:024x}", 0x50_0000 + i)).collect(),
-            password_policy_ids: (0..policies).map(|i| format!("2c91808d{:024x}", 0x70_0000 + i)).collect(),
-        }
-    }
-}
+pub use crate::catalog::Catalog;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -76,6 +58,7 @@ struct PersistedRef<'a> {
 pub struct Store {
     groups: Vec<Group>,
     next_id: u64,
+    id_seed: u64,
     file: Option<PathBuf>,
 }
 
@@ -84,22 +67,25 @@ pub fn now_timestamp() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-/// A deterministic, well-mixed 32-hex id for counter value `n` (splitmix64).
-fn id_for(n: u64) -> String {
-    let mix = |mut z: u64| {
+/// A deterministic, well-mixed 32-hex id for counter value `n` under `seed`
+/// (splitmix64; seed 0 gives the historical ids).
+fn id_for(n: u64, seed: u64) -> String {
+    let finish = |mut z: u64| {
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
         z ^ (z >> 31)
     };
-    let a = mix(n.wrapping_add(0x9e3779b97f4a7c15));
-    let b = mix(a ^ n);
+    let n = if seed == 0 { n } else { n ^ crate::catalog::mix(seed) };
+    let a = finish(n.wrapping_add(0x9e3779b97f4a7c15));
+    let b = finish(a ^ n);
     format!("{a:016x}{b:016x}")
 }
 
 impl Store {
-    /// An empty store that persists to `file` when given, loading it if it exists.
-    pub fn open(file: Option<&Path>) -> Result<Self, String> {
-        let mut store = Store { file: file.map(Path::to_path_buf), ..Store::default() };
+    /// An empty store that persists to `file` when given, loading it if it
+    /// exists; new ids are generated under `id_seed`.
+    pub fn open(file: Option<&Path>, id_seed: u64) -> Result<Self, String> {
+        let mut store = Store { file: file.map(Path::to_path_buf), id_seed, ..Store::default() };
         if let Some(path) = file {
             crate::atomic::check_writable(path).map_err(|e| {
                 format!("cannot write the state file {}: {e}; choose a writable --state path", path.display())
@@ -136,7 +122,7 @@ impl Store {
         let now = now_timestamp();
         let next_id = self.next_id + 1;
         let group = Group {
-            id: id_for(next_id),
+            id: id_for(next_id, self.id_seed),
             name: input.name,
             password_policy_id: input.password_policy_id,
             source_ids: input.source_ids,
@@ -165,7 +151,7 @@ impl Store {
             }
             next_id += 1;
             added.push(Group {
-                id: id_for(next_id),
+                id: id_for(next_id, self.id_seed),
                 name: input.name,
                 password_policy_id: input.password_policy_id,
                 source_ids: input.source_ids,
@@ -264,19 +250,19 @@ mod tests {
     fn state_file_round_trips_atomically() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
-        let mut s = Store::open(Some(&path)).unwrap();
+        let mut s = Store::open(Some(&path), 0).unwrap();
         let a = s.create(input("a")).unwrap();
         s.create(input("b")).unwrap();
         assert!(s.delete(&a.id).unwrap());
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("state.json")], "no temporary file left");
-        let reopened = Store::open(Some(&path)).unwrap();
+        let reopened = Store::open(Some(&path), 0).unwrap();
         assert_eq!(reopened.groups(), s.groups());
         let mut reopened = reopened;
         let c = reopened.create(input("c")).unwrap();
         assert!(s.groups().iter().all(|g| g.id != c.id), "id counter continues after reload");
         std::fs::write(&path, "{ torn").unwrap();
-        assert!(Store::open(Some(&path)).unwrap_err().contains("not valid"));
+        assert!(Store::open(Some(&path), 0).unwrap_err().contains("not valid"));
     }
 
     #[test]
@@ -285,7 +271,7 @@ mod tests {
         let sub = dir.path().join("sub");
         std::fs::create_dir(&sub).unwrap();
         let path = sub.join("state.json");
-        let mut s = Store::open(Some(&path)).unwrap();
+        let mut s = Store::open(Some(&path), 0).unwrap();
         let a = s.create(input("a")).unwrap();
         // Removing the directory makes every save fail, even as root.
         std::fs::remove_dir_all(&sub).unwrap();
@@ -309,15 +295,19 @@ mod tests {
         let file = dir.path().join("plain");
         std::fs::write(&file, "x").unwrap();
         let path = file.join("state.json");
-        let err = Store::open(Some(&path)).unwrap_err();
+        let err = Store::open(Some(&path), 0).unwrap_err();
         assert!(err.contains(&path.display().to_string()) && err.contains("writable"), "{err}");
-        let err = Store::open(Some(dir.path())).unwrap_err();
+        let err = Store::open(Some(dir.path()), 0).unwrap_err();
         assert!(err.contains("directory"), "{err}");
     }
 
     #[test]
-    fn catalog_is_deterministic() {
-        assert_eq!(Catalog::new(3, 2), Catalog::new(3, 2));
-        assert!(Catalog::new(3, 2).source_ids.iter().all(|s| s.len() == 32));
+    fn id_seed_changes_group_ids_and_zero_keeps_them() {
+        let mut zero = Store::default();
+        assert_eq!(zero.create(input("a")).unwrap().id, id_for(1, 0));
+        let mut seeded = Store::open(None, 9).unwrap();
+        let id = seeded.create(input("a")).unwrap().id;
+        assert_ne!(id, id_for(1, 0));
+        assert_eq!(id.len(), 32);
     }
 }

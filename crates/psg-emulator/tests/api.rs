@@ -79,7 +79,7 @@ async fn token_accepts_form_multipart_and_basic_and_refuses_bad_credentials() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["token_type"], "bearer");
     assert_eq!(body["expires_in"], 749);
-    assert_eq!(body["scope"], "idn:password-sync-group:manage");
+    assert_eq!(body["scope"], "idn:password-sync-group:manage idn:sources:read idn:password-policy:read");
 
     let r = http
         .post(format!("{base}/oauth/token"))

@@ -49,7 +49,7 @@ async fn out_of_range_flags_are_exit_2_with_the_range() {
 async fn runtime_refusals_are_exit_2() {
     let (code, _, stderr) = run(&["--groups", "3", "--sources", "1"]).await;
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("--groups needs at least 2 --sources"), "{stderr}");
+    assert!(stderr.contains("--groups needs at least 2 password-managed --sources"), "{stderr}");
 }
 
 #[cfg(unix)]
@@ -104,4 +104,22 @@ async fn an_unwritable_state_path_is_exit_2_naming_it() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stdout.is_empty());
     assert!(stderr.contains(path.to_str().unwrap()), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_bad_catalog_file_is_exit_2_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog.yaml");
+    std::fs::write(&file, "sources:\n  - name: AD\n    features: [PASSWORD]\n  - name: ''\n").unwrap();
+    let path = file.to_str().unwrap();
+    let (code, stdout, stderr) = run(&["--catalog", path]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains(&format!("{path}:4:")), "{stderr}");
+    let (code, _, stderr) = run(&["--catalog", path, "--sources", "3"]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--catalog"), "{stderr}");
+    let (code, _, stderr) = run(&["--catalog", "/nonexistent/catalog.yaml"]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("/nonexistent/catalog.yaml"), "{stderr}");
 }
