@@ -6,7 +6,10 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::time::Instant;
 
-use crate::config::{ClientSpec, MANAGE_SCOPE, READ_SCOPE};
+use crate::config::{
+    ClientSpec, MANAGE_SCOPE, POLICY_MANAGE_SCOPE, POLICY_READ_SCOPE, READ_SCOPE, SOURCES_MANAGE_SCOPE,
+    SOURCES_READ_SCOPE,
+};
 
 /// What an issued token grants.
 #[derive(Debug, Clone)]
@@ -58,7 +61,14 @@ impl TokenStore {
         self.tokens.retain(|_, info| info.expires > now);
         self.tokens.insert(
             token.clone(),
-            TokenInfo { client_id: client.id.clone(), scopes: client.scopes.clone(), expires: now + ttl },
+            TokenInfo {
+                client_id: client.id.clone(),
+                scopes: client.scopes.clone(),
+                // Config validation bounds the lifetime; saturate all the same.
+                expires: now
+                    .checked_add(ttl)
+                    .unwrap_or(now + Duration::from_secs(crate::config::MAX_TOKEN_TTL_SECS)),
+            },
         );
         token
     }
@@ -82,11 +92,51 @@ pub fn authenticate<'a>(clients: &'a [ClientSpec], id: &str, secret: &str) -> Op
     clients.iter().find(|c| c.id == id && c.secret == secret)
 }
 
-/// Whether `scopes` allow a read (`write == false`) or a write.
-pub fn allows(scopes: &[String], write: bool) -> bool {
-    scopes.iter().any(|s| {
-        s == MANAGE_SCOPE || s == "sp:scopes:all" || (!write && (s == READ_SCOPE || s == "sp:scopes:default"))
-    })
+/// What an API route works on, which decides the scopes it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// Password sync groups: `idn:password-sync-group:read` or `:manage`.
+    Groups,
+    /// Sources: `idn:sources:read` or `idn:sources:manage`.
+    Sources,
+    /// Password policies: `idn:password-policy:read` or `:manage`.
+    Policies,
+}
+
+impl Resource {
+    /// The resource of a route template such as `/v3/sources/{id}`.
+    pub fn of(route: &str) -> Self {
+        if route.contains("/sources") {
+            Resource::Sources
+        } else if route.contains("/password-policies") {
+            Resource::Policies
+        } else {
+            Resource::Groups
+        }
+    }
+
+    /// (read scope, manage scope).
+    fn scopes(self) -> (&'static str, &'static str) {
+        match self {
+            Resource::Groups => (READ_SCOPE, MANAGE_SCOPE),
+            Resource::Sources => (SOURCES_READ_SCOPE, SOURCES_MANAGE_SCOPE),
+            Resource::Policies => (POLICY_READ_SCOPE, POLICY_MANAGE_SCOPE),
+        }
+    }
+
+    /// The scope a 403 names: the read scope for a read, else the manage scope.
+    pub fn needed_scope(self, write: bool) -> &'static str {
+        let (read, manage) = self.scopes();
+        if write { manage } else { read }
+    }
+}
+
+/// Whether `scopes` allow a read (`write == false`) or a write of `resource`.
+pub fn allows(scopes: &[String], resource: Resource, write: bool) -> bool {
+    let (read, manage) = resource.scopes();
+    scopes
+        .iter()
+        .any(|s| s == manage || s == "sp:scopes:all" || (!write && (s == read || s == "sp:scopes:default")))
 }
 
 #[cfg(test)]
@@ -112,9 +162,23 @@ mod tests {
     #[test]
     fn read_scope_cannot_write() {
         let read = vec![READ_SCOPE.to_string()];
-        assert!(allows(&read, false) && !allows(&read, true));
+        assert!(allows(&read, Resource::Groups, false) && !allows(&read, Resource::Groups, true));
         let manage = vec![MANAGE_SCOPE.to_string()];
-        assert!(allows(&manage, false) && allows(&manage, true));
-        assert!(!allows(&[], false));
+        assert!(allows(&manage, Resource::Groups, false) && allows(&manage, Resource::Groups, true));
+        assert!(!allows(&[], Resource::Groups, false));
+    }
+
+    #[test]
+    fn sources_and_policies_need_their_own_scopes() {
+        let groups = vec![MANAGE_SCOPE.to_string()];
+        assert!(!allows(&groups, Resource::Sources, false) && !allows(&groups, Resource::Policies, false));
+        assert!(allows(&[SOURCES_READ_SCOPE.into()], Resource::Sources, false));
+        assert!(allows(&[SOURCES_MANAGE_SCOPE.into()], Resource::Sources, false));
+        assert!(allows(&[POLICY_READ_SCOPE.into()], Resource::Policies, false));
+        assert!(allows(&["sp:scopes:all".into()], Resource::Policies, false));
+        assert_eq!(Resource::of("/v3/sources/{id}"), Resource::Sources);
+        assert_eq!(Resource::of("/beta/password-policies"), Resource::Policies);
+        assert_eq!(Resource::of("/password-sync-groups/v1/{id}"), Resource::Groups);
+        assert_eq!(Resource::Policies.needed_scope(false), "idn:password-policy:read");
     }
 }

@@ -131,6 +131,25 @@ mod tests {
         assert!("500=0.6,503=0.6".parse::<FaultSpec>().unwrap_err().contains("more than 1"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn valid_specs_round_trip(items in proptest::collection::vec(
+            (proptest::sample::select(vec!["429", "500", "502", "503", "504", "reset", "slow", "lost"]), 0u32..=100),
+            0..8,
+        ), token in 0u32..=1000) {
+            // Scale so that the probabilities add up to at most 1.
+            let text: Vec<String> = items.iter().map(|(k, p)| format!("{k}={}", f64::from(*p) / 1000.0)).collect();
+            let text = format!("{},token500={}", text.join(","), f64::from(token) / 1000.0);
+            let spec: FaultSpec = text.parse().unwrap();
+            proptest::prop_assert_eq!(spec.api.len(), items.len());
+            for ((fault, p), (kind, q)) in spec.api.iter().zip(&items) {
+                proptest::prop_assert_eq!(fault.name(), kind.to_string());
+                proptest::prop_assert_eq!(*p, f64::from(*q) / 1000.0);
+            }
+            proptest::prop_assert_eq!(spec.token500, f64::from(token) / 1000.0);
+        }
+    }
+
     #[test]
     fn same_seed_same_faults_and_rates_roughly_hold() {
         let spec: FaultSpec = "500=0.1,reset=0.1".parse().unwrap();

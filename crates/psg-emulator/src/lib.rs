@@ -1,7 +1,37 @@
-//! A local, in-memory server of SailPoint ISC's beta **Password Sync Groups**
-//! API, for tests, demos and benchmarks: OAuth client credentials, the
-//! documented domain rules and error bodies, ISC's sliding-window rate limit,
-//! seeded fault injection and an optional state file.
+//! A local, in-memory server of SailPoint ISC's **Password Sync Groups** API,
+//! with the read side of **Sources** and **Password Policies**, for tests,
+//! demos and benchmarks: OAuth client credentials, the documented domain rules
+//! and error bodies, ISC's sliding-window rate limit, seeded fault injection
+//! and an optional state file.
+//!
+//! # What it serves
+//!
+//! Under each of `/beta`, `/v3`, `/v2024`, `/v2025` and `/v2026` (identical
+//! behaviour, see [`API_VERSIONS`]), plus the legacy `/password-sync-groups/v1`:
+//!
+//! | route | scopes (any of; `sp:scopes:all` always works) |
+//! |---|---|
+//! | `GET /password-sync-groups`, `GET …/{id}` | `idn:password-sync-group:read`, `:manage` |
+//! | `POST /password-sync-groups`, `PUT`/`DELETE …/{id}` | `idn:password-sync-group:manage` |
+//! | `GET /sources`, `GET /sources/{id}` | `idn:sources:read`, `idn:sources:manage` |
+//! | `GET /password-policies`, `GET /password-policies/{id}` | `idn:password-policy:read`, `:manage` |
+//!
+//! Lists take `limit` (0–250), `offset` and `count=true` (`X-Total-Count`);
+//! `/sources` also takes `filters` (see [`filters`]: `eq`, `in`, `sw`, `co` on
+//! `name` and `id`, `ca` on `features`, joined by `and`) and `sorters`
+//! (`name`, `-name`, `id`, `-id`). A source is a v3 `Source`, a policy a
+//! `PasswordPolicyV3Dto` with epoch-millisecond dates.
+//!
+//! The [`Catalog`] of sources and policies is generated (`--sources`,
+//! `--policies`; two sources without `PASSWORD` are always added) or read from
+//! `--catalog FILE`; `--id-seed` changes generated ids and never names. A
+//! group must name an existing policy and at least two existing sources with
+//! the `PASSWORD` feature; with `--exclusive-sources` a source belongs to at
+//! most one group. The default client `psg-demo`/`psg-demo-secret` manages
+//! groups and reads sources and policies.
+//!
+//! With `--state FILE` every change is saved (atomically, see [`atomic`])
+//! before it takes effect: a failed save answers 500 and changes nothing.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -18,11 +48,23 @@
 //! ```
 //!
 //! The same server runs as the binary `psg-emulator` (and `psg emulator`).
+//!
+//! # Bounds
+//!
+//! Every setting is checked before anything is allocated, by the flag parsers
+//! and again by [`Config::validate`] when a builder starts (an error, exit 2 for
+//! the binary, never a panic): `--groups` at most [`config::MAX_GROUPS`]
+//! (a million groups take about 0.5 GB and a few seconds to seed),
+//! `--sources`/`--policies` at most [`config::MAX_CATALOG`], `--token-ttl` at most
+//! 24 hours, `--rate-limit` COUNT ≥ 1 over a window of more than 0 and at most
+//! 24 hours, `--latency` at most one hour. SIGINT and SIGTERM are answered
+//! during start-up too: seeding stops and the process exits 0 without serving.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,9 +75,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub mod admin;
+pub mod atomic;
 pub mod auth;
+pub mod catalog;
+mod catalog_api;
 pub mod config;
 pub mod faults;
+pub mod filters;
 pub mod limits;
 mod routes;
 pub mod rules;
@@ -43,9 +89,14 @@ mod server;
 pub mod state;
 
 pub use admin::Stats;
-pub use config::{ClientSpec, Config, EmulatorArgs, Latency, MANAGE_SCOPE, READ_SCOPE, RateLimit};
+pub use catalog::{Catalog, PolicyEntry, SourceEntry};
+pub use config::{
+    ClientSpec, Config, EmulatorArgs, Latency, MANAGE_SCOPE, POLICY_MANAGE_SCOPE, POLICY_READ_SCOPE,
+    READ_SCOPE, RateLimit, SOURCES_MANAGE_SCOPE, SOURCES_READ_SCOPE,
+};
 pub use faults::{Fault, FaultSpec};
-pub use state::{Catalog, Group};
+pub use routes::API_VERSIONS;
+pub use state::Group;
 
 /// State shared by every connection.
 pub(crate) struct Shared {
@@ -60,15 +111,28 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn new(config: Config) -> io::Result<Self> {
-        if config.groups > 0 && (config.sources < 2 || config.policies < 1) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "--groups needs at least 2 --sources and 1 --policies to create valid groups",
+    /// Validates `config`, loads the state file and seeds groups. Seeding
+    /// checks `stop` as it goes and gives up with `Interrupted` once it is set.
+    fn new(config: Config, stop: &AtomicBool) -> io::Result<Self> {
+        let invalid = |text: String| io::Error::new(io::ErrorKind::InvalidInput, text);
+        config.validate().map_err(invalid)?;
+        let catalog = match &config.catalog_file {
+            Some(path) => Catalog::load(path, config.id_seed).map_err(invalid)?,
+            None => Catalog::generated(config.sources, config.policies, config.id_seed),
+        };
+        let (sources, policies) = (catalog.source_ids.len(), catalog.password_policy_ids.len());
+        if config.groups > 0 && (sources < 2 || policies < 1) {
+            return Err(invalid(format!(
+                "--groups needs at least 2 password-managed --sources and 1 --policies to create valid groups; the catalog has {sources} and {policies}"
+            )));
+        }
+        if config.exclusive_sources && config.groups.saturating_mul(2) > sources {
+            return Err(invalid(
+                "--exclusive-sources with --groups N needs at least 2×N password-managed --sources (each seeded group takes two of its own)".into(),
             ));
         }
-        let catalog = Catalog::new(config.sources, config.policies);
-        let store = state::Store::open(config.state_file.as_deref()).map_err(io::Error::other)?;
+        let store =
+            state::Store::open(config.state_file.as_deref(), config.id_seed).map_err(io::Error::other)?;
         let shared = Shared {
             catalog,
             store: Mutex::new(store),
@@ -80,31 +144,42 @@ impl Shared {
             config,
         };
         if shared.store.lock().expect("store lock").groups().is_empty() {
-            shared.seed_groups().map_err(io::Error::other)?;
+            shared.seed_groups(stop)?;
         }
         Ok(shared)
     }
 
-    fn seed_groups(&self) -> Result<(), String> {
-        let mut store = self.store.lock().expect("store lock");
+    /// Creates the `--groups` seed groups in one step (one save), unless
+    /// `stop` is set first.
+    fn seed_groups(&self, stop: &AtomicBool) -> io::Result<()> {
         let (sources, policies) = (&self.catalog.source_ids, &self.catalog.password_policy_ids);
-        for i in 0..self.config.groups {
-            store.create(state::GroupInput {
-                name: format!("Sync group {:05}", i + 1),
-                password_policy_id: policies[i % policies.len()].clone(),
-                source_ids: vec![
-                    sources[i % sources.len()].clone(),
-                    sources[(i + 1) % sources.len()].clone(),
-                ],
-            })?;
+        let exclusive = self.config.exclusive_sources;
+        let inputs = (0..self.config.groups).map(|i| state::GroupInput {
+            name: format!("Sync group {:05}", i + 1),
+            password_policy_id: policies[i % policies.len()].clone(),
+            source_ids: if exclusive {
+                vec![sources[2 * i].clone(), sources[2 * i + 1].clone()]
+            } else {
+                vec![sources[i % sources.len()].clone(), sources[(i + 1) % sources.len()].clone()]
+            },
+        });
+        let done = self
+            .store
+            .lock()
+            .expect("store lock")
+            .seed(inputs, || stop.load(Ordering::Relaxed))
+            .map_err(io::Error::other)?;
+        if done {
+            Ok(())
+        } else {
+            Err(io::Error::new(io::ErrorKind::Interrupted, "stopped by a signal while seeding groups"))
         }
-        Ok(())
     }
 
     /// Back to the initial state: seeded groups, zero counters, empty windows.
     pub(crate) fn reset(&self) -> Result<(), String> {
         self.store.lock().expect("store lock").clear()?;
-        self.seed_groups()?;
+        self.seed_groups(&AtomicBool::new(false)).map_err(|e| e.to_string())?;
         *self.stats.lock().expect("stats lock") = Stats::default();
         self.windows.lock().expect("windows lock").clear();
         Ok(())
@@ -201,9 +276,39 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Sources and policies from a YAML catalog file (see
+    /// [`Catalog::from_yaml`]) instead of the generated ones.
+    pub fn catalog_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.config.catalog_file = Some(file.into());
+        self
+    }
+    /// Seed of generated ids (sources, policies, groups); names never change.
+    /// Default 0, the historical ids.
+    pub fn id_seed(mut self, seed: u64) -> Self {
+        self.config.id_seed = seed;
+        self
+    }
+    /// Whether a source may belong to at most one group (`--exclusive-sources`).
+    /// Default off, as in ISC.
+    pub fn exclusive_sources(mut self, on: bool) -> Self {
+        self.config.exclusive_sources = on;
+        self
+    }
+
     /// Binds and starts serving in the background of the current runtime.
     pub async fn start(self) -> io::Result<EmulatorHandle> {
-        let shared = Arc::new(Shared::new(self.config)?);
+        self.start_unless(Arc::new(AtomicBool::new(false))).await
+    }
+
+    /// Like [`start`](Self::start), but gives up with `Interrupted` when
+    /// `stop` is set while seeding (the work runs on a blocking thread so
+    /// the runtime keeps answering signals).
+    async fn start_unless(self, stop: Arc<AtomicBool>) -> io::Result<EmulatorHandle> {
+        let config = self.config;
+        let shared = tokio::task::spawn_blocking(move || Shared::new(config, &stop))
+            .await
+            .map_err(io::Error::other)??;
+        let shared = Arc::new(shared);
         let listener = TcpListener::bind(shared.config.bind).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = watch::channel(false);
@@ -269,7 +374,29 @@ pub async fn run_foreground(config: Config) -> io::Result<()> {
     // Listen for signals before announcing the address: a supervisor may
     // send SIGTERM as soon as it reads the first line.
     let stop = stop_signal()?;
-    let handle = EmulatorBuilder::from_config(config).start().await?;
+    tokio::pin!(stop);
+    let cancel = Arc::new(AtomicBool::new(false));
+    if config.groups > 0 {
+        tracing::info!(groups = config.groups, "seeding groups");
+    }
+    let starting = EmulatorBuilder::from_config(config).start_unless(cancel.clone());
+    tokio::pin!(starting);
+    let handle = tokio::select! {
+        started = &mut starting => started?,
+        () = &mut stop => {
+            // Stop seeding and leave without serving.
+            cancel.store(true, Ordering::Relaxed);
+            tracing::info!("stopped during start-up");
+            return match starting.await {
+                Ok(handle) => {
+                    handle.shutdown().await;
+                    Ok(())
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+                Err(e) => Err(e),
+            };
+        }
+    };
     {
         let mut out = io::stdout().lock();
         writeln!(out, "listening on {}", handle.base_url())?;

@@ -14,9 +14,9 @@ pub struct SlidingWindow {
 }
 
 impl SlidingWindow {
-    /// A window allowing `limit` requests per `window`.
+    /// A window allowing `limit` requests per `window` (a limit of 0 counts as 1).
     pub fn new(limit: u32, window: Duration) -> Self {
-        SlidingWindow { limit: limit as usize, window, accepted: VecDeque::new() }
+        SlidingWindow { limit: limit.max(1) as usize, window, accepted: VecDeque::new() }
     }
 
     /// Accepts a request at `now`, or says how long until a slot frees.

@@ -17,10 +17,11 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use crate::Shared;
-use crate::auth::{allows, authenticate};
+use crate::auth::{Resource, allows, authenticate};
+use crate::catalog_api;
 use crate::faults::Fault;
 use crate::limits::retry_after_secs;
-use crate::rules::{Violation, validate_group};
+use crate::rules::{Violation, check_exclusive, validate_group};
 
 /// Marks a response whose connection must be closed without answering.
 #[derive(Debug, Clone, Copy)]
@@ -34,20 +35,27 @@ impl std::fmt::Display for ResetConnection {
 
 impl std::error::Error for ResetConnection {}
 
+/// The path prefixes under which the API is served; every one behaves alike.
+pub const API_VERSIONS: [&str; 5] = ["beta", "v3", "v2024", "v2025", "v2026"];
+
 /// The whole application.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let api = || {
         Router::new()
             .route("/password-sync-groups", get(list).post(create))
             .route("/password-sync-groups/{id}", get(get_one).put(replace).delete(delete))
+            .route("/sources", get(catalog_api::list_sources))
+            .route("/sources/{id}", get(catalog_api::get_source))
+            .route("/password-policies", get(catalog_api::list_policies))
+            .route("/password-policies/{id}", get(catalog_api::get_policy))
     };
-    let v1 = Router::new()
+    let mut api_routes = Router::new()
         .route("/password-sync-groups/v1", get(list).post(create))
         .route("/password-sync-groups/v1/{id}", get(get_one).put(replace).delete(delete));
-    let api = Router::new()
-        .nest("/beta", api())
-        .merge(v1)
-        .route_layer(middleware::from_fn_with_state(shared.clone(), api_gate));
+    for version in API_VERSIONS {
+        api_routes = api_routes.nest(&format!("/{version}"), api());
+    }
+    let api = api_routes.route_layer(middleware::from_fn_with_state(shared.clone(), api_gate));
     Router::new()
         .merge(api)
         .route("/oauth/token", post(token))
@@ -71,7 +79,7 @@ pub(crate) fn error_dto(status: StatusCode, detail_code: &str, texts: &[String])
     (status, Json(body)).into_response()
 }
 
-fn bad_request(texts: &[String]) -> Response {
+pub(crate) fn bad_request(texts: &[String]) -> Response {
     error_dto(StatusCode::BAD_REQUEST, "400.1 Bad Request Content", texts)
 }
 
@@ -124,8 +132,9 @@ async fn api_gate(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Res
             return (StatusCode::UNAUTHORIZED, Json(json!({"error": problem.message()}))).into_response();
         }
     };
-    if !allows(&info.scopes, write) {
-        let needed = if write { "idn:password-sync-group:manage" } else { "idn:password-sync-group:read" };
+    let resource = Resource::of(req.extensions().get::<MatchedPath>().map_or("", |p| p.as_str()));
+    if !allows(&info.scopes, resource, write) {
+        let needed = resource.needed_scope(write);
         return error_dto(
             StatusCode::FORBIDDEN,
             "403 Forbidden",
@@ -190,15 +199,19 @@ async fn api_gate(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Res
     next.run(req).await
 }
 
-/// Query parameters of the list operation.
-struct ListQuery {
-    limit: usize,
-    offset: usize,
-    count: bool,
+/// Query parameters of the list operations.
+pub(crate) struct ListQuery {
+    pub(crate) limit: usize,
+    pub(crate) offset: usize,
+    pub(crate) count: bool,
+    /// `filters`, for the operations that read it.
+    pub(crate) filters: Option<String>,
+    /// `sorters`, for the operations that read it.
+    pub(crate) sorters: Option<String>,
 }
 
-fn parse_list_query(raw: Option<&str>) -> Result<ListQuery, Vec<String>> {
-    let mut q = ListQuery { limit: 250, offset: 0, count: false };
+pub(crate) fn parse_list_query(raw: Option<&str>) -> Result<ListQuery, Vec<String>> {
+    let mut q = ListQuery { limit: 250, offset: 0, count: false, filters: None, sorters: None };
     let mut errors = Vec::new();
     for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
         match key.as_ref() {
@@ -221,6 +234,8 @@ fn parse_list_query(raw: Option<&str>) -> Result<ListQuery, Vec<String>> {
                     errors.push(format!("The query parameter 'count' must be true or false, not '{value}'."))
                 }
             },
+            "filters" => q.filters = Some(value.into_owned()),
+            "sorters" => q.sorters = Some(value.into_owned()),
             _ => {}
         }
     }
@@ -247,7 +262,15 @@ async fn create(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
         Ok(input) => input,
         Err(v) => return violations(v),
     };
-    let created = s.store.lock().expect("store lock").create(input);
+    let created = {
+        let mut store = s.store.lock().expect("store lock");
+        if s.config.exclusive_sources
+            && let Err(v) = check_exclusive(store.groups(), &input, None)
+        {
+            return violations(v);
+        }
+        store.create(input)
+    };
     match created {
         Ok(group) => {
             s.stats.lock().expect("stats lock").writes += 1;
@@ -272,7 +295,15 @@ async fn replace(State(s): State<Arc<Shared>>, Path(id): Path<String>, body: Byt
         Ok(input) => input,
         Err(v) => return violations(v),
     };
-    let replaced = s.store.lock().expect("store lock").replace(&id, input);
+    let replaced = {
+        let mut store = s.store.lock().expect("store lock");
+        if s.config.exclusive_sources
+            && let Err(v) = check_exclusive(store.groups(), &input, Some(&id))
+        {
+            return violations(v);
+        }
+        store.replace(&id, input)
+    };
     match replaced {
         Ok(Some(group)) => {
             s.stats.lock().expect("stats lock").writes += 1;

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::state::{Catalog, GroupInput};
+use crate::state::{Catalog, Group, GroupInput};
 
 /// A rule violation: the field and a sentence that names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub fn validate_group(body: &[u8], catalog: &Catalog) -> Result<GroupInput, Vec<
         }
     };
     let policy = match obj.get("passwordPolicyId") {
-        Some(Value::String(s)) if catalog.password_policy_ids.contains(s) => Some(s.clone()),
+        Some(Value::String(s)) if catalog.policy(s).is_some() => Some(s.clone()),
         Some(Value::String(s)) => {
             errors.push(violation(
                 "passwordPolicyId",
@@ -65,11 +65,21 @@ pub fn validate_group(body: &[u8], catalog: &Catalog) -> Result<GroupInput, Vec<
             let mut ok = true;
             for item in items {
                 match item {
-                    Value::String(s) if !catalog.source_ids.contains(s) => {
+                    Value::String(s) if catalog.source(s).is_none() => {
                         errors.push(violation(
                             "sourceIds",
                             format!(
                                 "The field 'sourceIds' names an unknown or not password-managed source '{s}'."
+                            ),
+                        ));
+                        ok = false;
+                    }
+                    Value::String(s) if !catalog.source(s).is_some_and(|e| e.is_password_managed()) => {
+                        let name = catalog.source(s).map(|e| e.name.as_str()).unwrap_or_default();
+                        errors.push(violation(
+                            "sourceIds",
+                            format!(
+                                "The field 'sourceIds' names source '{name}' (id {s}), which does not have the PASSWORD feature: only password-managed sources can be in a password sync group."
                             ),
                         ));
                         ok = false;
@@ -120,6 +130,31 @@ pub fn validate_group(body: &[u8], catalog: &Catalog) -> Result<GroupInput, Vec<
     }
 }
 
+/// With `--exclusive-sources`: every source of `input` must be free, that is
+/// held by no group other than `except` (the group being updated). Each taken
+/// source is one violation naming the group that holds it, by name and id.
+pub fn check_exclusive(
+    groups: &[Group],
+    input: &GroupInput,
+    except: Option<&str>,
+) -> Result<(), Vec<Violation>> {
+    let errors: Vec<Violation> = input
+        .source_ids
+        .iter()
+        .filter_map(|source| {
+            let holder = groups.iter().find(|g| Some(g.id.as_str()) != except && g.source_ids.contains(source))?;
+            Some(violation(
+                "sourceIds",
+                format!(
+                    "The field 'sourceIds' names source '{source}', which already belongs to the password sync group '{}' (id {}); a source may belong to only one group.",
+                    holder.name, holder.id
+                ),
+            ))
+        })
+        .collect();
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +175,31 @@ mod tests {
             "passwordPolicyId": c.password_policy_ids[0], "sourceIds": [c.source_ids[0], c.source_ids[1]]}));
         let g = validate_group(&b, &c).unwrap();
         assert_eq!(g.name, "n");
+    }
+
+    #[test]
+    fn exclusive_sources_name_the_holder_and_ignore_the_group_itself() {
+        let g = |id: &str, name: &str, sources: &[&str]| Group {
+            id: id.into(),
+            name: name.into(),
+            password_policy_id: "p".into(),
+            source_ids: sources.iter().map(|s| s.to_string()).collect(),
+            created: String::new(),
+            modified: String::new(),
+        };
+        let groups = [g("id1", "Finance", &["a", "b"]), g("id2", "HR", &["c", "d"])];
+        let input = |sources: &[&str]| GroupInput {
+            name: "n".into(),
+            password_policy_id: "p".into(),
+            source_ids: sources.iter().map(|s| s.to_string()).collect(),
+        };
+        assert!(check_exclusive(&groups, &input(&["e", "f"]), None).is_ok());
+        let errs = check_exclusive(&groups, &input(&["b", "c"]), None).unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert!(errs[0].text.contains("'Finance' (id id1)") && errs[0].text.contains("'b'"), "{errs:?}");
+        assert!(errs[1].text.contains("'HR' (id id2)"), "{errs:?}");
+        assert!(check_exclusive(&groups, &input(&["a", "b"]), Some("id1")).is_ok());
+        assert!(check_exclusive(&groups, &input(&["a", "c"]), Some("id1")).is_err());
     }
 
     #[test]
@@ -177,6 +237,13 @@ mod tests {
             assert_eq!(errs[0].field, field);
             assert!(errs[0].text.contains(field), "{}", errs[0].text);
         }
+        let hr = c.sources.iter().find(|s| !s.is_password_managed()).unwrap();
+        let errs = validate_group(
+            &body(serde_json::json!({"name": "n", "passwordPolicyId": c.password_policy_ids[0], "sourceIds": [c.source_ids[0], hr.id]})),
+            &c,
+        )
+        .unwrap_err();
+        assert!(errs[0].text.contains(&hr.name) && errs[0].text.contains("PASSWORD"), "{errs:?}");
         assert_eq!(validate_group(b"{oops", &c).unwrap_err()[0].field, "body");
         assert_eq!(validate_group(b"[]", &c).unwrap_err()[0].field, "body");
         assert_eq!(validate_group(b"{}", &c).unwrap_err().len(), 3);

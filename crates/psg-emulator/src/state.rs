@@ -1,5 +1,7 @@
 //! The store of groups, the catalog of known sources and policies, and the
-//! optional state file (written atomically: temp file, then rename).
+//! optional state file. Every change is written to the file (atomically, see
+//! [`crate::atomic`]) before it takes effect in memory: a failed save leaves
+//! the store as it was.
 
 use std::path::{Path, PathBuf};
 
@@ -34,31 +36,21 @@ pub struct GroupInput {
     pub source_ids: Vec<String>,
 }
 
-/// Known password-managed source ids and password policy ids.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Catalog {
-    /// Password-managed sources.
-    pub source_ids: Vec<String>,
-    /// Password policies.
-    pub password_policy_ids: Vec<String>,
-}
+pub use crate::catalog::Catalog;
 
-impl Catalog {
-    /// Deterministic ids: the same counts always give the same ids.
-    pub fn new(sources: usize, policies: usize) -> Self {
-        Catalog {
-            source_ids: (0..sources).map(|i| format!("2c918084{:024x}", 0x50_0000 + i)).collect(),
-            password_policy_ids: (0..policies).map(|i| format!("2c91808d{:024x}", 0x70_0000 + i)).collect(),
-        }
-    }
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Persisted {
     next_id: u64,
     groups: Vec<Group>,
+}
+
+/// What [`Persisted`] reads, written without copying the groups.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PersistedRef<'a> {
+    next_id: u64,
+    groups: &'a [Group],
 }
 
 /// Groups in creation order, with the id counter.
@@ -66,6 +58,7 @@ struct Persisted {
 pub struct Store {
     groups: Vec<Group>,
     next_id: u64,
+    id_seed: u64,
     file: Option<PathBuf>,
 }
 
@@ -74,22 +67,30 @@ pub fn now_timestamp() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-/// A deterministic, well-mixed 32-hex id for counter value `n` (splitmix64).
-fn id_for(n: u64) -> String {
-    let mix = |mut z: u64| {
+/// A deterministic, well-mixed 32-hex id for counter value `n` under `seed`
+/// (splitmix64; seed 0 gives the historical ids).
+fn id_for(n: u64, seed: u64) -> String {
+    let finish = |mut z: u64| {
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
         z ^ (z >> 31)
     };
-    let a = mix(n.wrapping_add(0x9e3779b97f4a7c15));
-    let b = mix(a ^ n);
+    let n = if seed == 0 { n } else { n ^ crate::catalog::mix(seed) };
+    let a = finish(n.wrapping_add(0x9e3779b97f4a7c15));
+    let b = finish(a ^ n);
     format!("{a:016x}{b:016x}")
 }
 
 impl Store {
-    /// An empty store that persists to `file` when given, loading it if it exists.
-    pub fn open(file: Option<&Path>) -> Result<Self, String> {
-        let mut store = Store { file: file.map(Path::to_path_buf), ..Store::default() };
+    /// An empty store that persists to `file` when given, loading it if it
+    /// exists; new ids are generated under `id_seed`.
+    pub fn open(file: Option<&Path>, id_seed: u64) -> Result<Self, String> {
+        let mut store = Store { file: file.map(Path::to_path_buf), id_seed, ..Store::default() };
+        if let Some(path) = file {
+            crate::atomic::check_writable(path).map_err(|e| {
+                format!("cannot write the state file {}: {e}; choose a writable --state path", path.display())
+            })?;
+        }
         if let Some(path) = file.filter(|p| p.exists()) {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read state file {}: {e}", path.display()))?;
@@ -119,58 +120,100 @@ impl Store {
     /// Stores a new group and returns it.
     pub fn create(&mut self, input: GroupInput) -> Result<Group, String> {
         let now = now_timestamp();
-        self.next_id += 1;
+        let next_id = self.next_id + 1;
         let group = Group {
-            id: id_for(self.next_id),
+            id: id_for(next_id, self.id_seed),
             name: input.name,
             password_policy_id: input.password_policy_id,
             source_ids: input.source_ids,
             created: now.clone(),
             modified: now,
         };
-        self.groups.push(group.clone());
-        self.save()?;
+        let stored = group.clone();
+        self.commit(next_id, |groups| groups.push(stored))?;
         Ok(group)
+    }
+
+    /// Adds one group per input in a single step with one save. Calls `stop`
+    /// every few thousand groups and returns `Ok(false)`, changing nothing,
+    /// once it answers true.
+    pub fn seed(
+        &mut self,
+        inputs: impl IntoIterator<Item = GroupInput>,
+        stop: impl Fn() -> bool,
+    ) -> Result<bool, String> {
+        let now = now_timestamp();
+        let mut next_id = self.next_id;
+        let mut added = Vec::new();
+        for (i, input) in inputs.into_iter().enumerate() {
+            if i % 4096 == 0 && stop() {
+                return Ok(false);
+            }
+            next_id += 1;
+            added.push(Group {
+                id: id_for(next_id, self.id_seed),
+                name: input.name,
+                password_policy_id: input.password_policy_id,
+                source_ids: input.source_ids,
+                created: now.clone(),
+                modified: now.clone(),
+            });
+        }
+        if stop() {
+            return Ok(false);
+        }
+        self.commit(next_id, |groups| groups.extend(added))?;
+        Ok(true)
     }
 
     /// Replaces the settable fields of group `id`; `None` when unknown.
     pub fn replace(&mut self, id: &str, input: GroupInput) -> Result<Option<Group>, String> {
-        let Some(group) = self.groups.iter_mut().find(|g| g.id == id) else { return Ok(None) };
+        let Some(index) = self.groups.iter().position(|g| g.id == id) else { return Ok(None) };
+        let mut group = self.groups[index].clone();
         group.name = input.name;
         group.password_policy_id = input.password_policy_id;
         group.source_ids = input.source_ids;
         group.modified = now_timestamp();
-        let group = group.clone();
-        self.save()?;
+        let stored = group.clone();
+        self.commit(self.next_id, |groups| groups[index] = stored)?;
         Ok(Some(group))
     }
 
     /// Removes group `id`; false when unknown.
     pub fn delete(&mut self, id: &str) -> Result<bool, String> {
-        let before = self.groups.len();
-        self.groups.retain(|g| g.id != id);
-        if self.groups.len() == before {
-            return Ok(false);
-        }
-        self.save()?;
+        let Some(index) = self.groups.iter().position(|g| g.id == id) else { return Ok(false) };
+        self.commit(self.next_id, |groups| {
+            groups.remove(index);
+        })?;
         Ok(true)
     }
 
     /// Removes every group.
     pub fn clear(&mut self) -> Result<(), String> {
-        self.groups.clear();
-        self.save()
+        self.commit(self.next_id, Vec::clear)
     }
 
-    /// Writes the state file, if any, through a temporary file and a rename so
-    /// that a crash never leaves a torn file.
-    fn save(&self) -> Result<(), String> {
-        let Some(path) = &self.file else { return Ok(()) };
-        let persisted = Persisted { next_id: self.next_id, groups: self.groups.clone() };
-        let text = serde_json::to_vec_pretty(&persisted).map_err(|e| e.to_string())?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text)
-            .and_then(|()| std::fs::rename(&tmp, path))
+    /// Applies `change` to the groups and sets the id counter: with a state
+    /// file, the changed state is saved first and takes effect only if the
+    /// save succeeded.
+    fn commit(&mut self, next_id: u64, change: impl FnOnce(&mut Vec<Group>)) -> Result<(), String> {
+        let Some(path) = &self.file else {
+            change(&mut self.groups);
+            self.next_id = next_id;
+            return Ok(());
+        };
+        let mut groups = self.groups.clone();
+        change(&mut groups);
+        Self::save(path, next_id, &groups)?;
+        self.groups = groups;
+        self.next_id = next_id;
+        Ok(())
+    }
+
+    /// Writes a state to `path` atomically and durably.
+    fn save(path: &Path, next_id: u64, groups: &[Group]) -> Result<(), String> {
+        let text = serde_json::to_vec_pretty(&PersistedRef { next_id, groups }).map_err(|e| e.to_string())?;
+        crate::atomic::write_atomic(path, &text)
             .map_err(|e| format!("cannot save state file {}: {e}", path.display()))
     }
 }
@@ -205,27 +248,66 @@ mod tests {
 
     #[test]
     fn state_file_round_trips_atomically() {
-        let dir = std::env::temp_dir().join(format!("psg-emu-state-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("state.json");
-        let _ = std::fs::remove_file(&path);
-        let mut s = Store::open(Some(&path)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let mut s = Store::open(Some(&path), 0).unwrap();
         let a = s.create(input("a")).unwrap();
         s.create(input("b")).unwrap();
         assert!(s.delete(&a.id).unwrap());
-        assert!(!path.with_extension("tmp").exists(), "temp file is renamed away");
-        let reopened = Store::open(Some(&path)).unwrap();
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("state.json")], "no temporary file left");
+        let reopened = Store::open(Some(&path), 0).unwrap();
         assert_eq!(reopened.groups(), s.groups());
         let mut reopened = reopened;
         let c = reopened.create(input("c")).unwrap();
         assert!(s.groups().iter().all(|g| g.id != c.id), "id counter continues after reload");
         std::fs::write(&path, "{ torn").unwrap();
-        assert!(Store::open(Some(&path)).unwrap_err().contains("not valid"));
+        assert!(Store::open(Some(&path), 0).unwrap_err().contains("not valid"));
     }
 
     #[test]
-    fn catalog_is_deterministic() {
-        assert_eq!(Catalog::new(3, 2), Catalog::new(3, 2));
-        assert!(Catalog::new(3, 2).source_ids.iter().all(|s| s.len() == 32));
+    fn a_failed_save_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let path = sub.join("state.json");
+        let mut s = Store::open(Some(&path), 0).unwrap();
+        let a = s.create(input("a")).unwrap();
+        // Removing the directory makes every save fail, even as root.
+        std::fs::remove_dir_all(&sub).unwrap();
+        assert!(s.create(input("b")).unwrap_err().contains("cannot save state file"));
+        assert!(s.replace(&a.id, input("renamed")).is_err());
+        assert!(s.delete(&a.id).is_err());
+        assert!(s.clear().is_err());
+        assert!(!s.seed([input("c")], || false).is_ok_and(|done| done));
+        assert_eq!(s.groups(), std::slice::from_ref(&a), "nothing took effect");
+        // Once the directory is back, the id counter did not move.
+        std::fs::create_dir(&sub).unwrap();
+        let b = s.create(input("b")).unwrap();
+        let mut fresh = Store::default();
+        fresh.create(input("x")).unwrap();
+        assert_eq!(b.id, fresh.create(input("y")).unwrap().id, "second id, as if no failure happened");
+    }
+
+    #[test]
+    fn open_refuses_an_unwritable_path_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("plain");
+        std::fs::write(&file, "x").unwrap();
+        let path = file.join("state.json");
+        let err = Store::open(Some(&path), 0).unwrap_err();
+        assert!(err.contains(&path.display().to_string()) && err.contains("writable"), "{err}");
+        let err = Store::open(Some(dir.path()), 0).unwrap_err();
+        assert!(err.contains("directory"), "{err}");
+    }
+
+    #[test]
+    fn id_seed_changes_group_ids_and_zero_keeps_them() {
+        let mut zero = Store::default();
+        assert_eq!(zero.create(input("a")).unwrap().id, id_for(1, 0));
+        let mut seeded = Store::open(None, 9).unwrap();
+        let id = seeded.create(input("a")).unwrap().id;
+        assert_ne!(id, id_for(1, 0));
+        assert_eq!(id.len(), 32);
     }
 }

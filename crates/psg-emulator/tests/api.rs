@@ -86,7 +86,7 @@ async fn token_accepts_form_multipart_and_basic_and_refuses_bad_credentials() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["token_type"], "bearer");
     assert_eq!(body["expires_in"], 749);
-    assert_eq!(body["scope"], "idn:password-sync-group:manage");
+    assert_eq!(body["scope"], "idn:password-sync-group:manage idn:sources:read idn:password-policy:read");
 
     let r = http
         .post(format!("{base}/oauth/token"))
@@ -505,4 +505,150 @@ async fn slow_fault_stalls_past_the_client_timeout_then_answers() {
     let r = api.req(reqwest::Method::GET, "/beta/password-sync-groups").send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(emu.stats().faults["slow"], 2);
+}
+
+#[tokio::test]
+async fn exclusive_sources_refuse_a_source_held_by_another_group() {
+    let emu = Emulator::builder()
+        .ephemeral()
+        .rate_limit(None)
+        .sources(6)
+        .exclusive_sources(true)
+        .start()
+        .await
+        .unwrap();
+    let api = Api::new(&emu).await;
+    let c = emu.catalog();
+    let s = &c.source_ids;
+    let p = &c.password_policy_ids[0];
+    let a: Value = api
+        .create(json!({"name": "Finance", "passwordPolicyId": p, "sourceIds": [s[0], s[1]]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let a_id = a["id"].as_str().unwrap().to_string();
+    // Create taking s[1] from Finance: 400 naming Finance by name and id.
+    let r = api.create(json!({"name": "HR", "passwordPolicyId": p, "sourceIds": [s[1], s[2]]})).await;
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_error_dto(&body, Some("Finance"));
+    assert!(body["messages"][0]["text"].as_str().unwrap().contains(&a_id), "{body}");
+    assert_eq!(emu.groups().len(), 1);
+    let b: Value = api
+        .create(json!({"name": "HR", "passwordPolicyId": p, "sourceIds": [s[2], s[3]]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b_id = b["id"].as_str().unwrap();
+    // Update of HR taking s[0]: refused; HR unchanged.
+    let r = api
+        .req(reqwest::Method::PUT, &format!("/beta/password-sync-groups/{b_id}"))
+        .json(&json!({"name": "HR", "passwordPolicyId": p, "sourceIds": [s[0], s[3]]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_error_dto(&r.json().await.unwrap(), Some(&a_id));
+    assert_eq!(emu.groups()[1].source_ids, vec![s[2].clone(), s[3].clone()]);
+    // Updating a group with its own sources (and a free one) is fine.
+    let r = api
+        .req(reqwest::Method::PUT, &format!("/beta/password-sync-groups/{b_id}"))
+        .json(&json!({"name": "HR 2", "passwordPolicyId": p, "sourceIds": [s[3], s[4]]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // After Finance is deleted its sources are free.
+    let r =
+        api.req(reqwest::Method::DELETE, &format!("/beta/password-sync-groups/{a_id}")).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let r = api.create(json!({"name": "Ops", "passwordPolicyId": p, "sourceIds": [s[0], s[1]]})).await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn sources_are_shared_freely_without_the_flag() {
+    let emu = start().await;
+    let api = Api::new(&emu).await;
+    assert_eq!(api.create(valid(&emu, "a")).await.status(), 200);
+    assert_eq!(api.create(valid(&emu, "b")).await.status(), 200);
+}
+
+#[tokio::test]
+async fn exclusive_sources_seed_disjoint_groups_or_refuse_to_start() {
+    let emu =
+        Emulator::builder().ephemeral().sources(6).groups(3).exclusive_sources(true).start().await.unwrap();
+    let mut all: Vec<String> = emu.groups().into_iter().flat_map(|g| g.source_ids).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 6);
+    let err = Emulator::builder().ephemeral().sources(5).groups(3).exclusive_sources(true).start().await;
+    assert!(err.err().unwrap().to_string().contains("--exclusive-sources"));
+}
+
+#[tokio::test]
+async fn builder_refuses_what_a_flag_could_not_ask_for() {
+    let cases = [
+        Emulator::builder()
+            .ephemeral()
+            .rate_limit(Some(RateLimit { count: 0, window: Duration::from_secs(1) })),
+        Emulator::builder().ephemeral().token_ttl(Duration::MAX),
+        Emulator::builder().ephemeral().groups(100_000_000),
+        Emulator::builder().ephemeral().sources(usize::MAX),
+    ];
+    for builder in cases {
+        let err = builder.start().await.err().expect("refused");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_state_save_is_a_500_that_did_not_take_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("state");
+    std::fs::create_dir(&sub).unwrap();
+    let file = sub.join("groups.json");
+    let emu = Emulator::builder().ephemeral().rate_limit(None).state_file(&file).start().await.unwrap();
+    let api = Api::new(&emu).await;
+    let g: Value = api.create(valid(&emu, "kept")).await.json().await.unwrap();
+    let id = g["id"].as_str().unwrap().to_string();
+    // Removing the directory makes every save fail, even for root.
+    std::fs::remove_dir_all(&sub).unwrap();
+    let r = api.create(valid(&emu, "lost")).await;
+    assert_eq!(r.status(), 500);
+    assert_error_dto(&r.json().await.unwrap(), Some("cannot save state file"));
+    let r = api
+        .req(reqwest::Method::PUT, &format!("/beta/password-sync-groups/{id}"))
+        .json(&valid(&emu, "renamed"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    let r =
+        api.req(reqwest::Method::DELETE, &format!("/beta/password-sync-groups/{id}")).send().await.unwrap();
+    assert_eq!(r.status(), 500);
+    // Nothing changed, as the API reports it.
+    let listed: Value = api
+        .req(reqwest::Method::GET, "/beta/password-sync-groups")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([g]));
+    assert_eq!(emu.stats().writes, 1);
+    assert!(!dir.path().join("state").exists(), "no temporary file re-created the directory");
+}
+
+#[tokio::test]
+async fn an_unwritable_state_path_refuses_to_start_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain-file");
+    std::fs::write(&plain, "x").unwrap();
+    let path = plain.join("state.json");
+    let err = Emulator::builder().ephemeral().state_file(&path).start().await.err().expect("refused");
+    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
 }
