@@ -87,3 +87,41 @@ async fn the_limiter_keeps_a_sliding_window_server_from_answering_429() {
     assert_eq!(emu.stats().rate_limited, 0);
     assert_eq!(emu.groups().len(), 70);
 }
+
+#[tokio::test]
+async fn sources_and_policies_by_name_against_the_emulator() {
+    use psg_ext::{ApiVersion, SourceFilter};
+    let emu = Emulator::builder().ephemeral().start().await.unwrap();
+    let cat = emu.catalog();
+    let client = demo_client(&emu.base_url(), 3).api_version(ApiVersion::V3).build().unwrap();
+    let all: Vec<_> = client.list_sources().limit(2).stream().try_collect().await.unwrap();
+    assert_eq!(all.len(), cat.sources.len(), "paged through every source");
+    let unmanaged =
+        all.iter().find(|s| !s.is_password_managed()).expect("the catalog has a source without PASSWORD");
+    let managed: Vec<_> = all.iter().filter(|s| s.is_password_managed()).take(2).collect();
+    let names = [managed[0].name.as_str(), managed[1].name.as_str(), unmanaged.name.as_str()];
+    let found: Vec<_> = client
+        .list_sources()
+        .filter(SourceFilter::name_in(names).and(SourceFilter::password_managed()))
+        .stream()
+        .map_ok(|s| s.name)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(!found.contains(&unmanaged.name));
+    assert_eq!(client.get_source(&managed[0].id).await.unwrap(), *managed[0]);
+    assert!(client.get_source("no-such-source").await.unwrap_err().is_not_found());
+    let policies = client.list_password_policies().page().await.unwrap();
+    assert_eq!(policies.items.len(), cat.password_policies.len());
+    assert_eq!(policies.total, Some(cat.password_policies.len() as u64));
+    let p = &policies.items[0];
+    assert_eq!(client.get_password_policy(&p.id).await.unwrap(), *p);
+    // A group made of names resolved here, through the v3 groups API.
+    let spec = GroupSpec::new("By name").password_policy(&p.id).sources([&managed[0].id, &managed[1].id]);
+    let created = client.create_group(&spec).await.unwrap();
+    assert_eq!(
+        client.get_group(&created.id).await.unwrap().source_ids,
+        [managed[0].id.clone(), managed[1].id.clone()]
+    );
+}
