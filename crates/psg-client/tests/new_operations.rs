@@ -10,6 +10,13 @@ use psg_client::types::PolicyTimestamp;
 use psg_client::{Client, capture_response};
 use serde_json::json;
 
+/// A plain reqwest client. In this workspace reqwest is built without a
+/// crypto provider of its own (psg-ext picks ring), so one is installed first.
+fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// Adds a bearer token and remembers which operations it prepared.
 struct Token(std::sync::Mutex<Vec<String>>);
 
@@ -29,8 +36,7 @@ impl RequestHook for Token {
 
 fn client(server: &MockServer, base: &str) -> (Client, Arc<Token>) {
     let token = Arc::new(Token(Default::default()));
-    let client =
-        Client::new_with_client(&server.url(base), reqwest::Client::new(), Hooks::new(token.clone()));
+    let client = Client::new_with_client(&server.url(base), http(), Hooks::new(token.clone()));
     (client, token)
 }
 

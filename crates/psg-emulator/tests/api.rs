@@ -2,19 +2,15 @@
 
 use std::time::Duration;
 
+mod common;
+
+use common::http_client;
 use psg_emulator::{ClientSpec, Emulator, EmulatorHandle, FaultSpec, RateLimit};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn start() -> EmulatorHandle {
     Emulator::builder().ephemeral().rate_limit(None).start().await.unwrap()
-}
-
-/// A plain reqwest client. reqwest is built without a crypto provider of its
-/// own in this workspace (psg-ext picks ring), so one is installed first.
-fn http_client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
 }
 
 /// A form-encoded client-credentials request, answered whatever its status.

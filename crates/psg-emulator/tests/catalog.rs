@@ -1,5 +1,8 @@
 //! Sources, password policies and the API versions, over real HTTP on 127.0.0.1.
 
+mod common;
+
+use common::http_client;
 use psg_emulator::{API_VERSIONS, ClientSpec, Emulator, EmulatorHandle};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -9,7 +12,7 @@ async fn start() -> EmulatorHandle {
 }
 
 async fn token(base: &str, id: &str, secret: &str) -> String {
-    let r = reqwest::Client::new()
+    let r = http_client()
         .post(format!("{base}/oauth/token"))
         .form(&[("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)])
         .send()
@@ -29,7 +32,7 @@ impl Api {
     async fn as_client(emu: &EmulatorHandle, id: &str, secret: &str) -> Self {
         let base = emu.base_url();
         let token = token(&base, id, secret).await;
-        Api { base, token, http: reqwest::Client::new() }
+        Api { base, token, http: http_client() }
     }
     async fn new(emu: &EmulatorHandle) -> Self {
         Api::as_client(emu, "psg-demo", "psg-demo-secret").await
@@ -215,7 +218,7 @@ async fn sources_and_policies_need_their_own_scopes() {
     for path in ["/v3/sources", "/v3/password-policies", "/v3/password-sync-groups"] {
         assert_eq!(reader.get(path, &[]).await.0, 200, "{path}");
     }
-    let r = reqwest::Client::new().get(format!("{}/v3/sources", emu.base_url())).send().await.unwrap();
+    let r = http_client().get(format!("{}/v3/sources", emu.base_url())).send().await.unwrap();
     assert_eq!(r.status(), 401);
 }
 
