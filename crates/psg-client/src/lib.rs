@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! Generated client for the SailPoint Identity Security Cloud APIs that psg
 //! uses, produced by progenitor from the fragments in `openapi/`:
 //!
