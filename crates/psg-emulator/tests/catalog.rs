@@ -7,6 +7,13 @@ use psg_emulator::{API_VERSIONS, ClientSpec, Emulator, EmulatorHandle};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+/// A plain reqwest client. reqwest is built without a crypto provider of its
+/// own in this workspace (psg-ext picks ring), so one is installed first.
+fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 async fn start() -> EmulatorHandle {
     Emulator::builder().ephemeral().rate_limit(None).start().await.unwrap()
 }
@@ -253,8 +260,14 @@ async fn groups_take_only_existing_password_managed_sources_and_policies() {
 #[tokio::test]
 async fn admin_catalog_lists_ids_names_and_features() {
     let emu = start().await;
-    let v: Value =
-        reqwest::get(format!("{}/__emulator/catalog", emu.base_url())).await.unwrap().json().await.unwrap();
+    let v: Value = http_client()
+        .get(format!("{}/__emulator/catalog", emu.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let c = emu.catalog();
     assert_eq!(v["sourceIds"], json!(c.source_ids));
     assert_eq!(v["passwordPolicyIds"], json!(c.password_policy_ids));
