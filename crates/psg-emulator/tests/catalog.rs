@@ -7,13 +7,6 @@ use psg_emulator::{API_VERSIONS, ClientSpec, Emulator, EmulatorHandle};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// A plain reqwest client. reqwest is built without a crypto provider of its
-/// own in this workspace (psg-ext picks ring), so one is installed first.
-fn http_client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
-}
-
 async fn start() -> EmulatorHandle {
     Emulator::builder().ephemeral().rate_limit(None).start().await.unwrap()
 }
