@@ -1,10 +1,12 @@
 //! `cargo xtask compat`: SailPoint's official SDKs against the emulator.
 //!
-//! Installs PyPI `sailpoint==1.4.2` (the `/beta` client), `sailpoint==2.1.72`
-//! (which calls `/password-sync-groups/v1`) and npm
+//! Installs PyPI `sailpoint==1.4.2` (the `/beta` and `/v3` clients),
+//! `sailpoint==2.1.72` (which calls `/password-sync-groups/v1`) and npm
 //! `sailpoint-api-client@1.4.15` into ignored folders under `compat/`, starts
-//! fresh `psg-emulator` processes for each SDK, and runs `compat/`'s scenario
-//! through it. Each SDK prints `N passed, N failed`.
+//! fresh `psg-emulator` processes for each scenario, and runs `compat/`'s
+//! scenarios: the password sync group scenario through each SDK, and the v3
+//! scenario (password policies, sources with filters, v3 groups) through
+//! `sailpoint.v3`. Each prints `N passed, N failed`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -98,6 +100,7 @@ struct Sdk {
 
 fn install(compat: &Path) -> Result<Vec<Sdk>, String> {
     let scenario = compat.join("python_scenario.py").display().to_string();
+    let v3_scenario = compat.join("python_v3_scenario.py").display().to_string();
     let py1 = python_env(&compat.join(".venv-1.4.2"), "sailpoint==1.4.2")?;
     let py2 = python_env(&compat.join(".venv-2"), "sailpoint==2.1.72")?;
     if !compat.join("node_modules/sailpoint-api-client").exists() {
@@ -119,8 +122,13 @@ fn install(compat: &Path) -> Result<Vec<Sdk>, String> {
     Ok(vec![
         Sdk {
             name: "python sailpoint 1.4.2 (beta)",
-            program: py1,
+            program: py1.clone(),
             args: vec![scenario.clone(), "sailpoint.beta".into()],
+        },
+        Sdk {
+            name: "python sailpoint 1.4.2 (v3: password policies, sources, groups)",
+            program: py1,
+            args: vec![v3_scenario],
         },
         Sdk {
             name: "python sailpoint 2.1.72 (v1 paths)",

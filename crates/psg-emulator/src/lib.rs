@@ -149,12 +149,11 @@ impl Shared {
         Ok(shared)
     }
 
-    /// Creates the `--groups` seed groups in one step (one save), unless
-    /// `stop` is set first.
-    fn seed_groups(&self, stop: &AtomicBool) -> io::Result<()> {
+    /// The `--groups` seed groups, generated lazily.
+    fn seed_inputs(&self) -> impl Iterator<Item = state::GroupInput> + '_ {
         let (sources, policies) = (&self.catalog.source_ids, &self.catalog.password_policy_ids);
         let exclusive = self.config.exclusive_sources;
-        let inputs = (0..self.config.groups).map(|i| state::GroupInput {
+        (0..self.config.groups).map(move |i| state::GroupInput {
             name: format!("Sync group {:05}", i + 1),
             password_policy_id: policies[i % policies.len()].clone(),
             source_ids: if exclusive {
@@ -162,12 +161,17 @@ impl Shared {
             } else {
                 vec![sources[i % sources.len()].clone(), sources[(i + 1) % sources.len()].clone()]
             },
-        });
+        })
+    }
+
+    /// Creates the `--groups` seed groups in one step (one save), unless
+    /// `stop` is set first.
+    fn seed_groups(&self, stop: &AtomicBool) -> io::Result<()> {
         let done = self
             .store
             .lock()
             .expect("store lock")
-            .seed(inputs, || stop.load(Ordering::Relaxed))
+            .seed(self.seed_inputs(), || stop.load(Ordering::Relaxed))
             .map_err(io::Error::other)?;
         if done {
             Ok(())
@@ -176,10 +180,10 @@ impl Shared {
         }
     }
 
-    /// Back to the initial state: seeded groups, zero counters, empty windows.
+    /// Back to the initial state: seeded groups (replacing every group in one
+    /// save), zero counters, empty windows.
     pub(crate) fn reset(&self) -> Result<(), String> {
-        self.store.lock().expect("store lock").clear()?;
-        self.seed_groups(&AtomicBool::new(false)).map_err(|e| e.to_string())?;
+        self.store.lock().expect("store lock").reseed(self.seed_inputs())?;
         *self.stats.lock().expect("stats lock") = Stats::default();
         self.windows.lock().expect("windows lock").clear();
         Ok(())

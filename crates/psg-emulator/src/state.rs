@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+/// The largest state file read at start (1 GiB): what [`crate::config::MAX_GROUPS`]
+/// groups with long names take, with room to spare.
+pub const MAX_STATE_FILE_BYTES: u64 = 1 << 30;
+
 /// A stored group, in the API's wire format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -92,6 +96,16 @@ impl Store {
             })?;
         }
         if let Some(path) = file.filter(|p| p.exists()) {
+            let size = std::fs::metadata(path)
+                .map_err(|e| format!("cannot read state file {}: {e}", path.display()))?
+                .len();
+            if size > MAX_STATE_FILE_BYTES {
+                return Err(format!(
+                    "state file {} is {size} bytes; the limit is {MAX_STATE_FILE_BYTES} (about {} groups)",
+                    path.display(),
+                    crate::config::MAX_GROUPS
+                ));
+            }
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read state file {}: {e}", path.display()))?;
             let persisted: Persisted = serde_json::from_str(&text).map_err(|e| {
@@ -142,6 +156,21 @@ impl Store {
         inputs: impl IntoIterator<Item = GroupInput>,
         stop: impl Fn() -> bool,
     ) -> Result<bool, String> {
+        self.fill(false, inputs, stop)
+    }
+
+    /// Like [`seed`](Self::seed), but the new groups replace every stored one,
+    /// in the same single step: a failed save leaves the old groups.
+    pub fn reseed(&mut self, inputs: impl IntoIterator<Item = GroupInput>) -> Result<(), String> {
+        self.fill(true, inputs, || false).map(drop)
+    }
+
+    fn fill(
+        &mut self,
+        replace: bool,
+        inputs: impl IntoIterator<Item = GroupInput>,
+        stop: impl Fn() -> bool,
+    ) -> Result<bool, String> {
         let now = now_timestamp();
         let mut next_id = self.next_id;
         let mut added = Vec::new();
@@ -162,7 +191,12 @@ impl Store {
         if stop() {
             return Ok(false);
         }
-        self.commit(next_id, |groups| groups.extend(added))?;
+        self.commit(next_id, |groups| {
+            if replace {
+                groups.clear();
+            }
+            groups.extend(added);
+        })?;
         Ok(true)
     }
 
@@ -279,6 +313,7 @@ mod tests {
         assert!(s.replace(&a.id, input("renamed")).is_err());
         assert!(s.delete(&a.id).is_err());
         assert!(s.clear().is_err());
+        assert!(s.reseed([input("c")]).is_err());
         assert!(!s.seed([input("c")], || false).is_ok_and(|done| done));
         assert_eq!(s.groups(), std::slice::from_ref(&a), "nothing took effect");
         // Once the directory is back, the id counter did not move.
@@ -287,6 +322,24 @@ mod tests {
         let mut fresh = Store::default();
         fresh.create(input("x")).unwrap();
         assert_eq!(b.id, fresh.create(input("y")).unwrap().id, "second id, as if no failure happened");
+    }
+
+    #[test]
+    fn open_refuses_a_state_file_over_the_limit_before_reading_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.json");
+        // Sparse: no disk space is used.
+        std::fs::File::create(&path).unwrap().set_len(MAX_STATE_FILE_BYTES + 1).unwrap();
+        let err = Store::open(Some(&path), 0).unwrap_err();
+        assert!(err.contains("limit") && err.contains("huge.json"), "{err}");
+    }
+
+    #[test]
+    fn reseed_replaces_everything_in_one_step() {
+        let mut s = Store::default();
+        s.create(input("old")).unwrap();
+        s.reseed([input("a"), input("b")]).unwrap();
+        assert_eq!(s.groups().iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
     }
 
     #[test]

@@ -253,8 +253,14 @@ async fn groups_take_only_existing_password_managed_sources_and_policies() {
 #[tokio::test]
 async fn admin_catalog_lists_ids_names_and_features() {
     let emu = start().await;
-    let v: Value =
-        reqwest::get(format!("{}/__emulator/catalog", emu.base_url())).await.unwrap().json().await.unwrap();
+    let v: Value = http_client()
+        .get(format!("{}/__emulator/catalog", emu.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let c = emu.catalog();
     assert_eq!(v["sourceIds"], json!(c.source_ids));
     assert_eq!(v["passwordPolicyIds"], json!(c.password_policy_ids));
