@@ -209,36 +209,45 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<DesiredGroup>, Vec<String>> {
         }
     }
     let mut groups = Vec::new();
+    let mut items: &[Node] = &[];
     match root.get("groups") {
         None => problems.add(root.line, "missing `groups:` list"),
         Some(node) if node.is_null() => {}
         Some(node) => match node.as_seq() {
             None => problems.add(node.line, "`groups` must be a list"),
-            Some(items) => groups = items.iter().filter_map(|item| group(item, &mut problems)).collect(),
+            Some(list) => {
+                items = list;
+                groups = list.iter().filter_map(|item| group(item, &mut problems)).collect();
+            }
         },
     }
+    // Names and renames are checked on every entry, even one with other problems.
+    let named = |key: &str| -> Vec<(&str, usize)> {
+        items
+            .iter()
+            .filter_map(|item| Some((item.get(key)?.as_str().filter(|n| !n.trim().is_empty())?, item.line)))
+            .collect()
+    };
     let mut names: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut renamed: BTreeMap<&str, usize> = BTreeMap::new();
-    for g in &groups {
-        if let Some(first) = names.insert(&g.name, g.line) {
-            names.insert(&g.name, first);
-            problems.add(
-                g.line,
-                format!("duplicate name `{}` (first at line {first}); names must be unique", g.name),
-            );
+    for (name, line) in named("name") {
+        match names.get(name) {
+            Some(first) => problems
+                .add(line, format!("duplicate name `{name}` (first at line {first}); names must be unique")),
+            None => {
+                names.insert(name, line);
+            }
         }
     }
-    for g in &groups {
-        if let Some(old) = &g.renamed_from {
-            if let Some(first) = renamed.insert(old, g.line) {
-                renamed.insert(old, first);
-                problems.add(g.line, format!("two groups are renamed from `{old}` (first at line {first})"));
-            } else if let Some(other) = names.get(old.as_str()) {
+    let mut renamed: BTreeMap<&str, usize> = BTreeMap::new();
+    for (old, line) in named("renamedFrom") {
+        if let Some(first) = renamed.get(old) {
+            problems.add(line, format!("two groups are renamed from `{old}` (first at line {first})"));
+        } else {
+            renamed.insert(old, line);
+            if let Some(other) = names.get(old).filter(|&&other| other != line) {
                 problems.add(
-                    g.line,
-                    format!(
-                        "`renamedFrom: {old}` names a group that line {other} keeps: rename or keep, not both"
-                    ),
+                    line,
+                    format!("`renamedFrom: {old}` names a group that line {other} keeps: rename or keep, not both"),
                 );
             }
         }
