@@ -247,7 +247,9 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<DesiredGroup>, Vec<String>> {
             if let Some(other) = names.get(old).filter(|&&other| other != line) {
                 problems.add(
                     line,
-                    format!("`renamedFrom: {old}` names a group that line {other} keeps: rename or keep, not both"),
+                    format!(
+                        "`renamedFrom: {old}` names a group that line {other} keeps: rename or keep, not both"
+                    ),
                 );
             }
         }

@@ -230,20 +230,34 @@ pub async fn execute(
     let mut current = first.clone();
     let mut done = 0usize;
     let mut round = 1u32;
+    let mut probed = false;
     loop {
         let mut unknown_creates: BTreeSet<String> = BTreeSet::new();
         let mut errors: BTreeMap<String, String> = BTreeMap::new();
         let mut progress = false;
         let mut transient = false;
         for action in [Action::Delete, Action::Update, Action::Create] {
-            let batch: Vec<Change> = current.changes.iter().filter(|c| c.action == action).cloned().collect();
+            let mut batch: Vec<Change> =
+                current.changes.iter().filter(|c| c.action == action).cloned().collect();
             if batch.is_empty() || stop.stopped() {
                 continue;
+            }
+            let mut failures = Vec::new();
+            if !probed {
+                // The first write goes alone: a refused credential stops the apply after one request.
+                probed = true;
+                let rest = batch.split_off(1);
+                let pass = run_phase(client, batch, &stop, &bar, out).await?;
+                done += pass.done;
+                progress |= pass.done > 0;
+                failures.extend(pass.failures);
+                batch = rest;
             }
             let pass = run_phase(client, batch, &stop, &bar, out).await?;
             done += pass.done;
             progress |= pass.done > 0;
-            for (change, e) in pass.failures {
+            failures.extend(pass.failures);
+            for (change, e) in failures {
                 let class = tenant::classify(&e);
                 transient |= worth_retrying(&e);
                 if change.action == Action::Create && class == Failed::Unknown {
