@@ -296,6 +296,9 @@ pub fn load(path: &Path) -> Result<Vec<DesiredGroup>, Failure> {
     let text = read_text(path)?;
     parse(&path.display().to_string(), &text).map_err(|problems| {
         let n = problems.len();
+        if let [one] = problems.as_slice() {
+            return Failure::usage(format!("{one} (nothing was changed)"));
+        }
         Failure::usage(format!(
             "{} has {n} problem{}; nothing was changed:\n{}",
             path.display(),

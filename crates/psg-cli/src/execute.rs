@@ -111,7 +111,7 @@ pub async fn list_with_retry(client: &Client, what: &str) -> Result<Vec<Group>, 
         match tenant::list_all(client).await {
             Ok(groups) => return Ok(groups),
             Err(e) if tries < LIST_TRIES && worth_retrying(&e) => {
-                tracing::info!("{what}: listing failed ({e}); trying again");
+                tracing::info!(target: "psg_cli", "{what}: listing failed ({e}); trying again");
                 tokio::time::sleep(Duration::from_millis(250u64 << tries.min(5))).await;
             }
             Err(e) => {
@@ -203,12 +203,21 @@ async fn run_phase(
                     )),
                     _ => {}
                 }
-                tracing::info!("{}", describe(&change, &e));
+                tracing::info!(target: "psg_cli", "{}", describe(&change, &e));
                 pass.failures.push((change, e));
             }
         }
     }
     Ok(pass)
+}
+
+fn interrupted(done: usize, total: usize) -> Failure {
+    Failure {
+        message: format!(
+            "interrupted: {done} of {total} change(s) done, the rest not started; run psg apply again to finish"
+        ),
+        code: EXIT_INTERRUPTED,
+    }
 }
 
 /// Applies `first` (computed from `desired`), then re-plans and retries
@@ -274,12 +283,7 @@ pub async fn execute(
         }
         if stop.interrupted.load(Ordering::SeqCst) {
             bar.abandon();
-            return Err(Failure {
-                message: format!(
-                    "interrupted: {done} of {total} change(s) done, the rest not started; run psg apply again to finish"
-                ),
-                code: EXIT_INTERRUPTED,
-            });
+            return Err(interrupted(done, total));
         }
         if errors.is_empty() {
             bar.finish_and_clear();
@@ -315,7 +319,11 @@ pub async fn execute(
             bar.finish_and_clear();
             return Ok(done);
         }
-        if give_up || stop.stopped() {
+        if stop.interrupted.load(Ordering::SeqCst) {
+            bar.abandon();
+            return Err(interrupted(done, total));
+        }
+        if give_up {
             bar.abandon();
             let lines: Vec<String> = remaining
                 .iter()
@@ -327,7 +335,7 @@ pub async fn execute(
                 lines.join("\n  ")
             )));
         }
-        tracing::info!("round {round}: {} change(s) left; trying again", remaining.len());
+        tracing::info!(target: "psg_cli", "round {round}: {} change(s) left; trying again", remaining.len());
         current = Plan { changes: remaining };
         round += 1;
     }
