@@ -257,6 +257,45 @@ async fn a_403_on_a_write_stops_after_that_change_and_names_the_scope() {
     assert!(!run.stderr.contains("reader-secret"));
 }
 
+/// An access token from the emulator, fetched by hand (raw HTTP/1.1).
+async fn fetch_token(base: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let body = format!("grant_type=client_credentials&client_id=psg-demo&client_secret={DEMO_SECRET}");
+    let request = format!(
+        "POST /oauth/token HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let json = &answer[answer.find("\r\n\r\n").unwrap() + 4..];
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    v["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_401_on_a_write_stops_after_that_change_and_names_the_credentials() {
+    // The token outlives the listing (checked on arrival) but not the 1.5 s the listing takes.
+    let emu = emulator(|b| b.token_ttl(Duration::from_secs(1)).latency("1500".parse().unwrap())).await;
+    let token = fetch_token(&emu.base_url()).await;
+    let f = write("unauthorized", "groups.yaml", desired(&emu.catalog(), &names("U", 10)).as_bytes());
+    let run = psg_command(None)
+        .env("SAIL_BASE_URL", emu.base_url())
+        .env("SAIL_ACCESS_TOKEN", &token)
+        .args(["apply", "-f", &f, "--yes"])
+        .output()
+        .await
+        .unwrap();
+    let run = Run::from(run);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("credentials were not accepted"), "{}", run.stderr);
+    assert!(run.stderr.contains("0 of 10 change(s) done"), "{}", run.stderr);
+    assert_eq!(requests(&emu, POST, None), 1, "the other 9 were not tried");
+    assert!(!run.stderr.contains(&token), "the token is never printed");
+}
+
 #[tokio::test]
 async fn guards_refuse_deleting_everything_and_duplicate_names() {
     let emu = emulator(|b| b.groups(3)).await;

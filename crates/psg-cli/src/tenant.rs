@@ -107,3 +107,21 @@ pub fn field_of(e: &Error) -> Option<&'static str> {
     let text = e.to_string();
     ["sourceIds", "passwordPolicyId", "name"].into_iter().find(|f| text.contains(f))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_classified_for_apply() {
+        let unauthorized = Error::Unauthorized { operation: "createPasswordSyncGroup", message: None };
+        assert_eq!(classify(&unauthorized), Failed::Credentials);
+        assert_eq!(classify(&Error::Auth { status: None, message: "x".into() }), Failed::Credentials);
+        assert_eq!(
+            classify(&Error::Timeout { operation: "createPasswordSyncGroup", attempts: 1 }),
+            Failed::Unknown
+        );
+        assert_eq!(classify(&Error::Config("x".into())), Failed::Refused);
+        assert_eq!(field_of(&unauthorized), None);
+    }
+}
