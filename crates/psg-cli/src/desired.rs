@@ -11,7 +11,7 @@
 //!       - 2c918084660f45d6016617daa9210500
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
@@ -20,6 +20,9 @@ use serde::{Deserialize, Serialize};
 use crate::failure::Failure;
 use crate::tenant::{Fields, Group};
 use crate::yaml::{self, LoadError, Node};
+
+/// Problems printed at most (the count says how many there are).
+const MAX_PROBLEMS_SHOWN: usize = 100;
 
 /// Largest desired-state file read.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -123,11 +126,12 @@ fn group(item: &Node, problems: &mut Problems) -> Option<DesiredGroup> {
         Some(node) => match node.as_seq() {
             Some(seq) => {
                 let mut ids: Vec<String> = Vec::new();
+                let mut distinct: BTreeSet<&str> = BTreeSet::new();
                 let mut ok = true;
                 for s in seq {
                     match s.as_str() {
                         Some(id) if !id.trim().is_empty() && !s.is_null() => {
-                            if ids.iter().any(|i| i == id) {
+                            if !distinct.insert(id) {
                                 problems.add(s.line, format!("`sourceIds` lists source `{id}` twice"));
                                 ok = false;
                             }
@@ -299,12 +303,13 @@ pub fn load(path: &Path) -> Result<Vec<DesiredGroup>, Failure> {
         if let [one] = problems.as_slice() {
             return Failure::usage(format!("{one} (nothing was changed)"));
         }
-        Failure::usage(format!(
-            "{} has {n} problem{}; nothing was changed:\n{}",
-            path.display(),
-            if n == 1 { "" } else { "s" },
-            problems.join("\n")
-        ))
+        let shown = problems.iter().take(MAX_PROBLEMS_SHOWN).cloned().collect::<Vec<_>>().join("\n");
+        let more = if n > MAX_PROBLEMS_SHOWN {
+            format!("\n… and {} more", n - MAX_PROBLEMS_SHOWN)
+        } else {
+            String::new()
+        };
+        Failure::usage(format!("{} has {n} problems; nothing was changed:\n{shown}{more}", path.display()))
     })
 }
 

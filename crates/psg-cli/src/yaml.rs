@@ -14,8 +14,9 @@ use yaml_rust2::scanner::TScalarStyle;
 
 /// Deepest nesting of lists and mappings accepted.
 pub const MAX_DEPTH: usize = 64;
-/// Most nodes a document may have once aliases are expanded.
-pub const MAX_NODES: usize = 1_000_000;
+/// Most values that aliases may add to a document (each use of an alias
+/// counts every value under its anchor).
+pub const MAX_ALIASED: usize = 1_000_000;
 
 /// One node of the document, with the line (1-based) where it starts.
 #[derive(Debug, Clone)]
@@ -112,20 +113,11 @@ struct Builder {
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
     problems: Problems,
-    total: usize,
+    aliased: usize,
 }
 
 impl Builder {
-    fn add(&mut self, node: Node) -> Result<(), LoadError> {
-        self.total = self.total.saturating_add(node.size);
-        if self.total > MAX_NODES {
-            return Err(LoadError::At(
-                node.line,
-                format!(
-                    "aliases expand the document past {MAX_NODES} values (a \"billion laughs\" file?); psg refuses it"
-                ),
-            ));
-        }
+    fn add(&mut self, node: Node) {
         match self.stack.last_mut() {
             None => {
                 if self.root.is_none() {
@@ -144,22 +136,19 @@ impl Builder {
                 }
             }
         }
-        Ok(())
     }
 
-    /// Counts only the node itself: its children were counted when added.
-    fn finish(&mut self, node: Node, anchor: usize) -> Result<(), LoadError> {
+    fn finish(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
             self.anchors.insert(anchor, node.clone());
         }
-        let size = node.size;
-        // `add` counts the whole subtree; the children are already counted.
-        self.total = self.total.saturating_sub(size.saturating_sub(1));
-        self.add(node)
+        self.add(node);
     }
 
     fn map_node(&mut self, line: usize, entries: Vec<(Node, Node)>, size: usize) -> Node {
         let mut explicit: Vec<(Key, Node)> = Vec::new();
+        // Key text -> line of its first occurrence: linear even for huge mappings.
+        let mut seen: HashMap<String, usize> = HashMap::new();
         let mut merges = Vec::new();
         for (k, v) in entries {
             let text = match &*k.kind {
@@ -175,11 +164,11 @@ impl Builder {
                     continue;
                 }
             };
-            if let Some((first, _)) = explicit.iter().find(|(e, _)| e.text == text) {
-                self.problems
-                    .push((k.line, format!("duplicate key `{text}` (first at line {})", first.line)));
+            if let Some(first) = seen.get(&text) {
+                self.problems.push((k.line, format!("duplicate key `{text}` (first at line {first})")));
                 continue;
             }
+            seen.insert(text.clone(), k.line);
             explicit.push((Key { text, line: k.line }, v));
         }
         for merge in merges {
@@ -196,7 +185,8 @@ impl Builder {
             };
             for source in sources {
                 for (k, v) in source.as_map().unwrap_or_default() {
-                    if !explicit.iter().any(|(e, _)| e.text == k.text) {
+                    if !seen.contains_key(&k.text) {
+                        seen.insert(k.text.clone(), k.line);
                         explicit.push((k.clone(), v.clone()));
                     }
                 }
@@ -210,7 +200,7 @@ impl Builder {
 pub fn load(text: &str) -> Result<(Node, Problems), LoadError> {
     let mut parser = Parser::new_from_str(text);
     let mut b =
-        Builder { stack: Vec::new(), anchors: HashMap::new(), root: None, problems: Vec::new(), total: 0 };
+        Builder { stack: Vec::new(), anchors: HashMap::new(), root: None, problems: Vec::new(), aliased: 0 };
     let mut documents = 0usize;
     loop {
         let (event, mark) = parser
@@ -225,7 +215,17 @@ pub fn load(text: &str) -> Result<(Node, Problems), LoadError> {
                 let Some(node) = b.anchors.get(&id).cloned() else {
                     return Err(LoadError::At(line, "alias to an unknown anchor".into()));
                 };
-                b.add(Node { line: node.line, kind: node.kind, size: node.size })?;
+                // Each use of an alias counts as a copy: "billion laughs" stops here.
+                b.aliased = b.aliased.saturating_add(node.size);
+                if b.aliased > MAX_ALIASED {
+                    return Err(LoadError::At(
+                        line,
+                        format!(
+                            "aliases expand the document past {MAX_ALIASED} values (a \"billion laughs\" file?); psg refuses it"
+                        ),
+                    ));
+                }
+                b.add(node);
             }
             Event::Scalar(text, style, anchor, tag) => {
                 if let Some(tag) = tag {
@@ -236,7 +236,7 @@ pub fn load(text: &str) -> Result<(Node, Problems), LoadError> {
                 }
                 let plain = style == TScalarStyle::Plain;
                 let node = Node { line, kind: Rc::new(Kind::Scalar { text, plain }), size: 1 };
-                b.finish(node, anchor)?;
+                b.finish(node, anchor);
             }
             Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
                 if b.stack.len() >= MAX_DEPTH {
@@ -265,7 +265,7 @@ pub fn load(text: &str) -> Result<(Node, Problems), LoadError> {
                     }
                     None => return Err(LoadError::At(line, "not valid YAML: unbalanced structure".into())),
                 };
-                b.finish(node.0, node.1)?;
+                b.finish(node.0, node.1);
             }
         }
     }
