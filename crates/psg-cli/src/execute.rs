@@ -23,8 +23,6 @@ use crate::tenant::{self, Failed, Group};
 const CONCURRENCY: usize = 4;
 /// Rounds when `--max-attempts` is not given.
 pub const DEFAULT_ROUNDS: u32 = 8;
-/// Tries of a listing (each with the client's own retries).
-const LIST_TRIES: u32 = 5;
 /// Exit code after Ctrl-C.
 pub const EXIT_INTERRUPTED: u8 = 130;
 /// The scope a client needs to write groups.
@@ -102,15 +100,17 @@ fn watch_interrupts(stop: Arc<Stop>) {
     });
 }
 
-/// Lists the tenant, trying a few times: a listing that fails is reported
-/// as the listing (`what`), never as the change that needed it.
+/// Lists the tenant, trying the listing as a whole as many times as the
+/// client tries each request (`--max-attempts`): a listing that fails is
+/// reported as the listing (`what`), never as the change that needed it.
 pub async fn list_with_retry(client: &Client, what: &str) -> Result<Vec<Group>, Failure> {
+    let limit = client.config().retry().attempts().max(1);
     let mut tries = 0;
     loop {
         tries += 1;
         match tenant::list_all(client).await {
             Ok(groups) => return Ok(groups),
-            Err(e) if tries < LIST_TRIES && worth_retrying(&e) => {
+            Err(e) if tries < limit && worth_retrying(&e) => {
                 tracing::info!(target: "psg_cli", "{what}: listing failed ({e}); trying again");
                 tokio::time::sleep(Duration::from_millis(250u64 << tries.min(5))).await;
             }
@@ -294,7 +294,14 @@ pub async fn execute(
             stop.sleep(Duration::from_millis((250u64 << (round - 1).min(4)).min(4000))).await;
         }
         // Look again: lost creates show up, freed sources are free, what is left is re-planned.
-        let fresh = list_with_retry(client, &format!("listing the groups to check round {round}")).await?;
+        let fresh =
+            list_with_retry(client, &format!("listing the groups to check round {round}")).await.map_err(|mut f| {
+                f.message.push_str(&format!(
+                    "; {done} of {total} change(s) done, {} unconfirmed: run psg apply again (it finds by name any group created meanwhile)",
+                    errors.len()
+                ));
+                f
+            })?;
         for name in &unknown_creates {
             if let Some(g) = fresh.iter().find(|g| &g.fields.name == name) {
                 done += 1;

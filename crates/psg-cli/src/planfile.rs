@@ -64,7 +64,8 @@ pub fn save(path: &Path, saved: &SavedPlan) -> Result<(), Failure> {
 /// Reads a saved plan; anything else is a usage error naming the file.
 pub fn load(path: &Path) -> Result<SavedPlan, Failure> {
     let text = desired::read_text(path)?;
-    let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let saved: SavedPlan = serde_json::from_str(text).map_err(|e| {
         Failure::usage(format!(
             "{}:{}: not a plan written by `psg plan --out` ({e})",
             path.display(),
