@@ -567,3 +567,36 @@ async fn a_failing_listing_is_retried_and_reported_as_the_listing() {
     assert_eq!(requests(&emu, "GET /beta/password-sync-groups", None), 4);
     assert_eq!(emu.stats().writes, 0);
 }
+
+#[tokio::test]
+async fn updates_and_deletes_converge_under_faults_and_each_is_printed_once() {
+    let emu =
+        emulator(|b| b.groups(20).faults("500=0.15,503=0.1,reset=0.1,lost=0.15".parse().unwrap(), 4)).await;
+    let cat = emu.catalog();
+    let mut kept: Vec<_> = emu.groups();
+    kept.sort_by(|a, b| a.name.cmp(&b.name));
+    kept.truncate(10);
+    // Keep 10 groups with another policy (10 updates), prune the other 10 (10 deletes).
+    let mut text = String::from("groups:\n");
+    for g in &kept {
+        let policy = cat.password_policy_ids.iter().find(|p| **p != g.password_policy_id).unwrap();
+        text.push_str(&format!(
+            "  - name: {}\n    passwordPolicyId: {policy}\n    sourceIds: [{}]\n",
+            g.name,
+            g.source_ids.join(", ")
+        ));
+    }
+    let f = write("converge-updates", "groups.yaml", text.as_bytes());
+    let run = psg(Some(&emu.base_url()), &["apply", "-f", &f, "--prune", "--yes"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stderr, run.stdout);
+    let count = |prefix: &str| run.stdout.lines().filter(|l| l.starts_with(prefix)).count();
+    assert_eq!((count("updated "), count("deleted ")), (10, 10), "{}", run.stdout);
+    assert_eq!(emu.groups().len(), 10);
+    assert!(emu.stats().faults.values().sum::<u64>() > 0);
+    let again = psg(
+        Some(&emu.base_url()),
+        &["plan", "-f", &f, "--prune", "--detailed-exitcode", "--max-attempts", "10"],
+    )
+    .await;
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+}

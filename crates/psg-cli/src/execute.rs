@@ -241,7 +241,8 @@ pub async fn execute(
     let mut round = 1u32;
     let mut probed = false;
     loop {
-        let mut unknown_creates: BTreeSet<String> = BTreeSet::new();
+        let mut unknown_creates = false;
+        let mut failed: BTreeMap<String, Change> = BTreeMap::new();
         let mut errors: BTreeMap<String, String> = BTreeMap::new();
         let mut progress = false;
         let mut transient = false;
@@ -269,10 +270,9 @@ pub async fn execute(
             for (change, e) in failures {
                 let class = tenant::classify(&e);
                 transient |= worth_retrying(&e);
-                if change.action == Action::Create && class == Failed::Unknown {
-                    unknown_creates.insert(change.name.clone());
-                }
+                unknown_creates |= change.action == Action::Create && class == Failed::Unknown;
                 errors.insert(change.key(), describe(&change, &e));
+                failed.insert(change.key(), change);
             }
         }
         if let Some(reason) = stop.halt_reason() {
@@ -289,7 +289,7 @@ pub async fn execute(
             bar.finish_and_clear();
             return Ok(done);
         }
-        let give_up = round >= rounds || (!progress && !transient && unknown_creates.is_empty());
+        let give_up = round >= rounds || (!progress && !transient && !unknown_creates);
         if !give_up {
             stop.sleep(Duration::from_millis((250u64 << (round - 1).min(4)).min(4000))).await;
         }
@@ -302,16 +302,6 @@ pub async fn execute(
                 ));
                 f
             })?;
-        for name in &unknown_creates {
-            if let Some(g) = fresh.iter().find(|g| &g.fields.name == name) {
-                done += 1;
-                bar.inc(1);
-                bar.suspend(|| {
-                    writeln!(out, "created {name:?} ({}) (found after a lost answer)", g.id)
-                        .and_then(|()| out.flush())
-                })?;
-            }
-        }
         let replanned = plan(desired, &fresh, prune).map_err(|a| {
             Failure::api(format!(
                 "the tenant now has {} groups named {:?} ({}); rename or delete all but one, then apply again",
@@ -322,6 +312,33 @@ pub async fn execute(
         })?;
         let remaining: Vec<Change> =
             replanned.changes.into_iter().filter(|c| keys.contains(&c.key())).collect();
+        // A failed change that the fresh listing shows in effect was done (a lost answer).
+        let left: BTreeSet<String> = remaining.iter().map(Change::key).collect();
+        for (key, change) in &failed {
+            if left.contains(key) {
+                continue;
+            }
+            let id = match change.action {
+                Action::Create => fresh.iter().find(|g| g.fields.name == change.name).map(|g| g.id.clone()),
+                _ => change.id.clone(),
+            };
+            let past = match change.action {
+                Action::Create => "created",
+                Action::Update => "updated",
+                Action::Delete => "deleted",
+            };
+            done += 1;
+            bar.inc(1);
+            bar.suspend(|| {
+                writeln!(
+                    out,
+                    "{past} {:?} ({}) (found in effect after a lost answer)",
+                    change.name,
+                    id.as_deref().unwrap_or("?")
+                )
+                .and_then(|()| out.flush())
+            })?;
+        }
         if remaining.is_empty() {
             bar.finish_and_clear();
             return Ok(done);
