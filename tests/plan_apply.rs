@@ -277,8 +277,8 @@ async fn fetch_token(base: &str) -> String {
 
 #[tokio::test]
 async fn a_401_on_a_write_stops_after_that_change_and_names_the_credentials() {
-    // The token outlives the listing (checked on arrival) but not the 1.5 s the listing takes.
-    let emu = emulator(|b| b.token_ttl(Duration::from_secs(1)).latency("1500".parse().unwrap())).await;
+    // The token outlives the listing (checked on arrival) but not the 3 s the listing takes.
+    let emu = emulator(|b| b.token_ttl(Duration::from_secs(2)).latency("3000".parse().unwrap())).await;
     let token = fetch_token(&emu.base_url()).await;
     let f = write("unauthorized", "groups.yaml", desired(&emu.catalog(), &names("U", 10)).as_bytes());
     let run = psg_command(None)
