@@ -1,14 +1,21 @@
 //! The desired-state file: groups keyed by name, as `psg export` writes it
-//! and `psg plan`/`apply` read it. Every problem is reported at once, each
-//! with file and line.
+//! and `psg plan`/`apply` read it. Read strictly: one YAML document of at
+//! most 16 MiB, UTF-8 (a BOM is fine), `version: 1` optional, top-level
+//! `x-…` keys ignored (a place for anchors), merge keys allowed. Every
+//! problem is reported at once, once, as `file:line: message`, by line.
 //!
 //! ```yaml
+//! version: 1
 //! groups:
 //!   - name: Finance applications
 //!     passwordPolicyId: 2c91808d744ba0ce01746f93b6204501
 //!     sourceIds:
 //!       - 2c918084660f45d6016617daa9210584
 //!       - 2c918084660f45d6016617daa9210500
+//!   - name: HR systems
+//!     renamedFrom: Human resources    # renames that group, keeping its id
+//!     passwordPolicyId: 2c91808d744ba0ce01746f93b6204501
+//!     sourceIds: [2c918084660f45d6016617daa9210501, 2c918084660f45d6016617daa9210502]
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
