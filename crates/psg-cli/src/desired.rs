@@ -505,4 +505,52 @@ groups:
             }
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #[test]
+            fn any_text_gives_groups_or_located_problems(text in "[ -~\n\t\u{e9}\u{feff}]{0,200}") {
+                if let Err(problems) = parse("f.yaml", &text) {
+                    prop_assert!(!problems.is_empty());
+                    for p in problems {
+                        prop_assert!(p.starts_with("f.yaml:") || p.starts_with("f.yaml has "), "{}", p);
+                    }
+                }
+            }
+
+            #[test]
+            fn export_parses_back_to_the_same_groups(
+                groups in prop::collection::btree_map(
+                    "[ -~\u{e9}\u{4e2d}]{1,20}".prop_filter("a name", |n| !n.trim().is_empty()),
+                    ("[a-z0-9]{1,8}", prop::collection::btree_set("[a-z0-9][a-z0-9:#'\" -]{0,7}", 2..4)),
+                    0..6,
+                )
+            ) {
+                let tenant: Vec<Group> = groups
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (name, (policy, sources)))| Group {
+                        id: i.to_string(),
+                        fields: Fields {
+                            name: name.clone(),
+                            password_policy_id: policy.clone(),
+                            source_ids: sources.iter().cloned().collect(),
+                        },
+                    })
+                    .collect();
+                let parsed = parse("x", &render(&tenant));
+                prop_assert!(parsed.is_ok(), "{:?}", parsed);
+                let parsed = parsed.unwrap_or_default();
+                prop_assert_eq!(parsed.len(), tenant.len());
+                for d in parsed {
+                    let t = tenant.iter().find(|t| t.fields.name == d.name);
+                    prop_assert_eq!(t.map(|t| t.fields.clone()), Some(d.fields()));
+                }
+            }
+        }
+    }
 }
