@@ -1,49 +1,51 @@
 //! `psg export`, `psg plan` and `psg apply`: groups as code.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use futures::{StreamExt, TryStreamExt};
-use psg_ext::{Client, Deleted, Error, Group, GroupSpec};
+use psg_ext::Client;
 
-use crate::cli::PlanArgs;
+use crate::cli::{ApplyArgs, OutputFormat, PlanArgs};
 use crate::context::Context;
 use crate::desired::{self, DesiredGroup};
+use crate::execute::{self, DEFAULT_ROUNDS, list_with_retry};
 use crate::failure::Failure;
 use crate::groups_cmd::confirm;
-use crate::plan::{Change, Plan, plan};
+use crate::plan::{Action, Plan, fingerprint, plan};
+use crate::planfile::{self, FORMAT, SavedPlan};
+use crate::tenant::Group;
 
-/// Changes applied at once.
-const APPLY_CONCURRENCY: usize = 4;
-
-/// Every group of the tenant.
-async fn fetch_all(client: &Client) -> Result<Vec<Group>, Failure> {
-    Ok(client.list_groups().stream().try_collect().await?)
-}
-
-/// Writes `text` to `path` atomically (temp file, then rename).
-fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
-    let tmp = path.with_extension("psg-tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))
+/// Names held by more than one group: name → ids.
+pub fn duplicate_names(groups: &[Group]) -> BTreeMap<&str, Vec<&str>> {
+    let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for g in groups {
+        by_name.entry(g.fields.name.as_str()).or_default().push(g.id.as_str());
+    }
+    by_name.retain(|_, ids| ids.len() > 1);
+    by_name
 }
 
 /// `psg export`.
 pub async fn export(client: &Client, file: Option<&Path>, out: &mut impl Write) -> Result<(), Failure> {
-    let text = desired::render(&fetch_all(client).await?);
+    let groups = list_with_retry(client, "listing the groups").await?;
+    for (name, ids) in duplicate_names(&groups) {
+        eprintln!(
+            "warning: {} groups are named {name:?} ({}); the exported file will not plan until each name is unique",
+            ids.len(),
+            ids.join(", ")
+        );
+    }
+    let text = desired::render(&groups);
     match file {
-        Some(path) => write_atomically(path, &text)?,
+        Some(path) => planfile::write_atomically(path, &text)?,
         None => write!(out, "{text}")?,
     }
     Ok(())
 }
 
-/// Reads the file, then the tenant, and computes the plan.
-pub async fn make_plan(client: &Client, args: &PlanArgs) -> Result<Plan, Failure> {
-    let desired = desired::load(&args.file)?;
-    let actual = fetch_all(client).await?;
-    plan(&desired, &actual, args.prune).map_err(|a| {
+fn compute(desired: &[DesiredGroup], actual: &[Group], prune: bool) -> Result<Plan, Failure> {
+    plan(desired, actual, prune).map_err(|a| {
         Failure::api(format!(
             "the tenant has {} groups named {:?} ({}); rename or delete all but one before applying",
             a.ids.len(),
@@ -54,9 +56,9 @@ pub async fn make_plan(client: &Client, args: &PlanArgs) -> Result<Plan, Failure
 }
 
 /// Prints a plan for people.
-pub fn print_plan(out: &mut impl Write, plan: &Plan, file: &Path) -> Result<(), Failure> {
+pub fn print_plan(out: &mut impl Write, plan: &Plan, file: &str) -> Result<(), Failure> {
     if plan.is_empty() {
-        writeln!(out, "No changes: the tenant matches {}.", file.display())?;
+        writeln!(out, "No changes: the tenant matches {file}.")?;
     } else {
         for change in &plan.changes {
             writeln!(out, "{change}")?;
@@ -67,130 +69,99 @@ pub fn print_plan(out: &mut impl Write, plan: &Plan, file: &Path) -> Result<(), 
 }
 
 /// `psg plan`: returns whether anything would change.
-pub async fn run_plan(client: &Client, args: &PlanArgs, out: &mut impl Write) -> Result<bool, Failure> {
-    let plan = make_plan(client, args).await?;
-    print_plan(out, &plan, &args.file)?;
-    Ok(!plan.is_empty())
-}
-
-/// `psg apply`: returns whether anything changed.
-pub async fn run_apply(
+pub async fn run_plan(
     ctx: &Context,
     client: &Client,
     args: &PlanArgs,
-    yes: bool,
     out: &mut impl Write,
 ) -> Result<bool, Failure> {
-    let plan = make_plan(client, args).await?;
-    print_plan(out, &plan, &args.file)?;
-    if plan.is_empty() {
-        return Ok(false);
+    let desired = desired::load(&args.file)?;
+    let actual = list_with_retry(client, "listing the groups").await?;
+    let plan = compute(&desired, &actual, args.prune)?;
+    let file = args.file.display().to_string();
+    match ctx.global.output {
+        Some(OutputFormat::Json) => {
+            writeln!(out, "{}", serde_json::to_string_pretty(&plan.document()).expect("plain data"))?
+        }
+        Some(OutputFormat::Ndjson) => {
+            writeln!(out, "{}", serde_json::to_string(&plan.document()).expect("plain data"))?
+        }
+        Some(OutputFormat::Yaml) => {
+            write!(out, "{}", serde_norway::to_string(&plan.document()).expect("plain data"))?
+        }
+        Some(OutputFormat::Table) | None => print_plan(out, &plan, &file)?,
     }
-    confirm(yes, "Apply these changes?")?;
-    execute(ctx, client, &plan, out).await?;
-    Ok(true)
+    if let Some(path) = &args.out {
+        let saved = SavedPlan {
+            psg_plan: FORMAT,
+            file: file.clone(),
+            prune: args.prune,
+            fingerprint: fingerprint(&actual),
+            desired,
+            summary: plan.counts(),
+            changes: plan.changes.clone(),
+        };
+        planfile::save(path, &saved)?;
+        eprintln!("wrote the plan to {}; apply it with: psg apply --plan {}", path.display(), path.display());
+    }
+    Ok(!plan.is_empty())
 }
 
-/// Applies every change (a few at a time); reports every failure at the end.
-pub async fn execute(
+/// Refuses a prune that empties the tenant, unless allowed.
+fn guard_delete_all(plan: &Plan, actual: &[Group], allowed: bool) -> Result<(), Failure> {
+    let deletes = plan.changes.iter().filter(|c| c.action == Action::Delete).count();
+    if !allowed && !actual.is_empty() && deletes >= actual.len() {
+        return Err(Failure::usage(format!(
+            "this apply would delete every group in the tenant ({deletes}); check the file, or pass --allow-delete-all if that is what you want"
+        )));
+    }
+    Ok(())
+}
+
+/// `psg apply`: returns how many changes were made.
+pub async fn run_apply(
     ctx: &Context,
     client: &Client,
-    plan: &Plan,
+    args: &ApplyArgs,
     out: &mut impl Write,
-) -> Result<(), Failure> {
-    let bar = ctx.progress(plan.changes.len() as u64, "applying");
-    let results: Vec<(String, Result<String, Error>)> = futures::stream::iter(&plan.changes)
-        .map(|change| {
-            let bar = bar.clone();
-            async move {
-                let label = change.to_string().lines().next().unwrap_or_default().to_string();
-                let result = apply_one(client, change).await;
-                bar.inc(1);
-                (label, result)
+) -> Result<usize, Failure> {
+    let rounds = ctx.global.max_attempts.map(|n| n.max(1)).unwrap_or(DEFAULT_ROUNDS);
+    let (desired, prune, plan, file) = match (&args.plan, &args.file) {
+        (Some(path), _) => {
+            let saved = planfile::load(path)?;
+            let actual = list_with_retry(client, "listing the groups").await?;
+            if fingerprint(&actual) != saved.fingerprint {
+                return Err(Failure::api(format!(
+                    "the tenant changed since {} was made (fingerprint {} now {}); nothing was written: run psg plan --out again",
+                    path.display(),
+                    saved.fingerprint,
+                    fingerprint(&actual)
+                )));
             }
-        })
-        .buffered(APPLY_CONCURRENCY)
-        .collect()
-        .await;
-    bar.finish_and_clear();
-    let mut failures = Vec::new();
-    for (label, result) in results {
-        match result {
-            Ok(done) => writeln!(out, "{done}")?,
-            Err(e) => failures.push(format!("{label}: {e}")),
+            let plan = saved.plan();
+            guard_delete_all(&plan, &actual, args.allow_delete_all)?;
+            (saved.desired, saved.prune, plan, saved.file)
         }
-    }
-    if failures.is_empty() {
-        writeln!(out, "Applied: {}.", plan.summary())?;
-        Ok(())
-    } else {
-        Err(Failure::api(format!(
-            "{} of {} change(s) failed; run psg apply again to converge:\n  {}",
-            failures.len(),
-            plan.changes.len(),
-            failures.join("\n  ")
-        )))
-    }
-}
-
-fn to_new(d: &DesiredGroup) -> GroupSpec {
-    GroupSpec::new(d.name.clone())
-        .password_policy(d.password_policy_id.clone())
-        .with_sources(d.source_ids.clone())
-}
-
-/// Whether a failed create may nevertheless have created the group.
-fn outcome_unknown(e: &Error) -> bool {
-    match e {
-        Error::CreateOutcomeUnknown { .. } | Error::Timeout { .. } | Error::Transport { .. } => true,
-        other => other.status().is_some_and(|s| s.is_server_error()),
-    }
-}
-
-async fn find_by_name(client: &Client, name: &str) -> Result<Option<Group>, Error> {
-    let mut stream = client.list_groups().stream();
-    while let Some(group) = stream.try_next().await? {
-        if group.name == name {
-            return Ok(Some(group));
+        (None, Some(path)) => {
+            let desired = desired::load(path)?;
+            let actual = list_with_retry(client, "listing the groups").await?;
+            let plan = compute(&desired, &actual, args.prune)?;
+            guard_delete_all(&plan, &actual, args.allow_delete_all)?;
+            (desired, args.prune, plan, path.display().to_string())
         }
-    }
-    Ok(None)
-}
-
-async fn apply_one(client: &Client, change: &Change) -> Result<String, Error> {
-    match change {
-        Change::Create(d) => {
-            let new = to_new(d);
-            let mut last_error = None;
-            // As many tries as the client allows per request, at least three.
-            for _ in 0..client.config().retry().attempts().max(3) {
-                match client.create_group(&new).await {
-                    Ok(g) => return Ok(format!("created {:?} ({})", d.name, g.id)),
-                    Err(e) if outcome_unknown(&e) => {
-                        // The answer was lost: the server may have created it. Look before retrying.
-                        if let Some(existing) = find_by_name(client, &d.name).await? {
-                            let id = existing.id.clone();
-                            if GroupSpec::from(&existing) != new {
-                                client.update_group(&id, &new).await?;
-                            }
-                            return Ok(format!("created {:?} ({id}) (found after a lost answer)", d.name));
-                        }
-                        last_error = Some(e);
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            Err(last_error.expect("loop ran"))
+        (None, None) => {
+            return Err(Failure::usage(
+                "give the desired state with -f FILE, or a saved plan with --plan FILE",
+            ));
         }
-        Change::Update { id, desired, .. } => {
-            client.update_group(id, &to_new(desired)).await?;
-            Ok(format!("updated {:?} ({id})", desired.name))
-        }
-        Change::Delete { id, name } => match client.delete_group(id).await {
-            Ok(Deleted::AlreadyGone) => Ok(format!("deleted {name:?} ({id}) (already gone)")),
-            Ok(_) => Ok(format!("deleted {name:?} ({id})")),
-            Err(e) if e.is_not_found() => Ok(format!("deleted {name:?} ({id}) (already gone)")),
-            Err(e) => Err(e),
-        },
+    };
+    print_plan(out, &plan, &file)?;
+    if plan.is_empty() {
+        return Ok(0);
     }
+    out.flush()?;
+    confirm(args.yes, "Apply these changes?")?;
+    let done = execute::execute(ctx, client, &desired, prune, &plan, rounds, out).await?;
+    writeln!(out, "Applied: {}.", plan.summary())?;
+    Ok(done)
 }

@@ -101,15 +101,11 @@ pub enum Command {
         after_help = "Example:\n  psg plan -f groups.yaml --prune --detailed-exitcode\n\nWith --detailed-exitcode: 0 no changes, 2 changes, 1 any error."
     )]
     Plan(PlanArgs),
-    /// Make the tenant match a desired-state file (groups keyed by name).
-    #[command(after_help = "Example:\n  psg apply -f groups.yaml --prune --yes")]
-    Apply {
-        #[command(flatten)]
-        plan: PlanArgs,
-        /// Apply without asking.
-        #[arg(long, short = 'y')]
-        yes: bool,
-    },
+    /// Make the tenant match a desired-state file (groups keyed by name), or apply a saved plan.
+    #[command(
+        after_help = "Examples:\n  psg apply -f groups.yaml --prune --yes\n  psg plan -f groups.yaml --out groups.plan && psg apply --plan groups.plan --yes\n\nWith --detailed-exitcode: 0 nothing done, 2 changes applied, 1 any error. Ctrl-C: finish the\nrequests in flight, start nothing new, exit 130; a second Ctrl-C quits at once."
+    )]
+    Apply(ApplyArgs),
     /// Run the local emulator in the foreground (same options as psg-emulator).
     #[command(after_help = "Example:\n  psg emulator --bind 127.0.0.1:8620 --groups 20 --faults 503=0.05")]
     Emulator(psg_emulator::EmulatorArgs),
@@ -133,6 +129,31 @@ pub struct PlanArgs {
     #[arg(long)]
     pub prune: bool,
     /// Exit 0 when nothing would change, 2 when something would, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Also save the plan, with a fingerprint of the tenant, for `psg apply --plan`.
+    #[arg(long, value_name = "PLANFILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    /// The desired-state file (YAML or JSON), as written by `psg export`.
+    #[arg(long, short = 'f', value_name = "FILE", required_unless_present = "plan", conflicts_with = "plan")]
+    pub file: Option<PathBuf>,
+    /// Also delete groups that the file does not name.
+    #[arg(long, conflicts_with = "plan")]
+    pub prune: bool,
+    /// Apply exactly this saved plan (from `psg plan --out`); refused if the tenant changed since.
+    #[arg(long, value_name = "PLANFILE")]
+    pub plan: Option<PathBuf>,
+    /// Apply without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Allow a prune that deletes every group of the tenant.
+    #[arg(long)]
+    pub allow_delete_all: bool,
+    /// Exit 0 when nothing was done, 2 when changes were applied, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
 }
@@ -175,6 +196,9 @@ pub enum GroupsCommand {
         /// A JSON or YAML file with name, passwordPolicyId and sourceIds.
         #[arg(long, short = 'f', value_name = "FILE")]
         file: Option<PathBuf>,
+        /// Create it even if another group already has the name.
+        #[arg(long)]
+        allow_duplicate_name: bool,
     },
     /// Change a group: fetches it, merges the flags, and replaces it (PUT).
     #[command(
@@ -195,6 +219,9 @@ pub enum GroupsCommand {
         /// A JSON or YAML file with the whole group.
         #[arg(long, short = 'f', value_name = "FILE")]
         file: Option<PathBuf>,
+        /// Rename it even if another group already has the name.
+        #[arg(long)]
+        allow_duplicate_name: bool,
     },
     /// Delete groups (asks on a terminal; elsewhere needs --yes).
     #[command(after_help = "Example:\n  psg groups delete ID1 ID2 --yes")]

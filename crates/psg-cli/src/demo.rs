@@ -7,7 +7,7 @@ use psg_emulator::Emulator;
 use psg_ext::{Client, GroupSpec};
 
 use crate::apply;
-use crate::cli::{GlobalArgs, OutputFormat, PlanArgs};
+use crate::cli::{ApplyArgs, GlobalArgs, OutputFormat, PlanArgs};
 use crate::context::Context;
 use crate::failure::Failure;
 use crate::output;
@@ -41,8 +41,10 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
         .base_url(emulator.base_url())
         .client_credentials("psg-demo", "psg-demo-secret")
         .build()?;
-    let ctx =
-        Context { global: GlobalArgs { no_progress: true, ..global.clone() }, format: OutputFormat::Table };
+    let ctx = Context {
+        global: GlobalArgs { no_progress: true, output: None, ..global.clone() },
+        format: OutputFormat::Table,
+    };
 
     step(
         out,
@@ -100,13 +102,21 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
     );
     std::fs::write(&file, &edited)?;
     write!(out, "{edited}")?;
-    let args = PlanArgs { file: file.clone(), prune: true, detailed_exitcode: false };
+    let args = PlanArgs { file: file.clone(), prune: true, detailed_exitcode: false, out: None };
     writeln!(out, "-- plan")?;
-    apply::run_plan(&client, &args, out).await?;
+    apply::run_plan(&ctx, &client, &args, out).await?;
     writeln!(out, "-- apply")?;
-    apply::run_apply(&ctx, &client, &args, true, out).await?;
+    let apply_args = ApplyArgs {
+        file: Some(file.clone()),
+        prune: true,
+        plan: None,
+        yes: true,
+        allow_delete_all: false,
+        detailed_exitcode: false,
+    };
+    apply::run_apply(&ctx, &client, &apply_args, out).await?;
     writeln!(out, "-- plan again")?;
-    apply::run_plan(&client, &args, out).await?;
+    apply::run_plan(&ctx, &client, &args, out).await?;
 
     step(out, 8, "Delete everything   (psg groups delete ID... --yes)")?;
     for group in client.list_groups().page().await?.items {

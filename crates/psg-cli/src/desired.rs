@@ -1,27 +1,41 @@
 //! The desired-state file: groups keyed by name, as `psg export` writes it
-//! and `psg plan`/`apply` read it. Every problem is reported at once, each
-//! with file and line.
+//! and `psg plan`/`apply` read it. Read strictly: one YAML document of at
+//! most 16 MiB, UTF-8 (a BOM is fine), `version: 1` optional, top-level
+//! `x-…` keys ignored (a place for anchors), merge keys allowed. Every
+//! problem is reported at once, once, as `file:line: message`, by line.
 //!
 //! ```yaml
+//! version: 1
 //! groups:
 //!   - name: Finance applications
 //!     passwordPolicyId: 2c91808d744ba0ce01746f93b6204501
 //!     sourceIds:
 //!       - 2c918084660f45d6016617daa9210584
 //!       - 2c918084660f45d6016617daa9210500
+//!   - name: HR systems
+//!     renamedFrom: Human resources    # renames that group, keeping its id
+//!     passwordPolicyId: 2c91808d744ba0ce01746f93b6204501
+//!     sourceIds: [2c918084660f45d6016617daa9210501, 2c918084660f45d6016617daa9210502]
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 use std::path::Path;
 
-use marked_yaml::{LoaderOptions, Node};
-use psg_ext::Group;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::failure::Failure;
+use crate::tenant::{Fields, Group};
+use crate::yaml::{self, LoadError, Node};
+
+/// Problems printed at most (the count says how many there are).
+const MAX_PROBLEMS_SHOWN: usize = 100;
+
+/// Largest desired-state file read.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// One group as the file wants it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DesiredGroup {
     /// The key: groups are matched by name.
@@ -30,172 +44,279 @@ pub struct DesiredGroup {
     pub password_policy_id: String,
     /// Source ids, in the order written.
     pub source_ids: Vec<String>,
+    /// The tenant group of this name becomes this group (a rename).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
     /// Line of the entry in the file.
     #[serde(skip)]
     pub line: usize,
 }
 
-const TOP_KEYS: [&str; 2] = ["groups", "version"];
-const GROUP_KEYS: [&str; 3] = ["name", "passwordPolicyId", "sourceIds"];
-
-fn line_of(node: &Node) -> usize {
-    node.span().start().map(|m| m.line()).unwrap_or(1)
-}
-
-fn scalar(node: &Node) -> Option<&str> {
-    node.as_scalar().map(|s| s.as_str())
-}
-
-/// Parses and checks `text`; the error lists every problem as `file:line: …`.
-pub fn parse(file: &str, text: &str) -> Result<Vec<DesiredGroup>, Vec<String>> {
-    let options = LoaderOptions::default().error_on_duplicate_keys(true).prevent_coercion(true);
-    let root = marked_yaml::parse_yaml_with_options(0, text, options).map_err(|e| {
-        let at = match &e {
-            marked_yaml::LoadError::TopLevelMustBeMapping(m) => m.line().to_string(),
-            _ => e.to_string().split(':').next().unwrap_or("1").trim().to_string(),
-        };
-        vec![format!("{file}:{at}: not a valid desired-state document: {e}")]
-    })?;
-    let mut problems = Vec::new();
-    let Some(top) = root.as_mapping() else {
-        return Err(vec![format!("{file}:1: expected a mapping with a `groups:` list")]);
-    };
-    for (key, value) in top.iter() {
-        if !TOP_KEYS.contains(&key.as_str()) {
-            problems.push(format!(
-                "{file}:{}: unknown key `{}` (allowed: groups, version)",
-                line_of(value),
-                key.as_str()
-            ));
+impl DesiredGroup {
+    /// Name, policy and sources.
+    pub fn fields(&self) -> Fields {
+        Fields {
+            name: self.name.clone(),
+            password_policy_id: self.password_policy_id.clone(),
+            source_ids: self.source_ids.clone(),
         }
     }
-    let Some(groups_node) = top.get_node("groups") else {
-        problems.push(format!("{file}:1: missing `groups:` list"));
-        return Err(problems);
-    };
-    let Some(items) = groups_node.as_sequence() else {
-        if scalar(groups_node).is_some_and(|s| s.is_empty() || s == "~" || s == "null") {
-            return if problems.is_empty() { Ok(Vec::new()) } else { Err(problems) };
+}
+
+const GROUP_KEYS: &str = "name, passwordPolicyId, sourceIds, renamedFrom";
+
+/// Problems with their lines, reported once each, sorted by line.
+#[derive(Default)]
+struct Problems(Vec<(usize, String)>);
+
+impl Problems {
+    fn add(&mut self, line: usize, message: impl Into<String>) {
+        self.0.push((line, message.into()));
+    }
+
+    fn finish(mut self, file: &str) -> Vec<String> {
+        self.0.sort();
+        self.0.dedup();
+        self.0.into_iter().map(|(line, m)| format!("{file}:{line}: {m}")).collect()
+    }
+}
+
+fn text(node: &Node, what: &str, problems: &mut Problems) -> Option<String> {
+    match node.as_str() {
+        Some(s) if !s.trim().is_empty() && !node.is_null() => Some(s.to_string()),
+        _ => {
+            problems.add(node.line, format!("`{what}` must be a non-empty string"));
+            None
         }
-        problems.push(format!("{file}:{}: `groups` must be a list", line_of(groups_node)));
-        return Err(problems);
+    }
+}
+
+fn group(item: &Node, problems: &mut Problems) -> Option<DesiredGroup> {
+    let line = item.line;
+    let Some(map) = item.as_map() else {
+        problems.add(line, "each group must be a mapping with name, passwordPolicyId and sourceIds");
+        return None;
     };
-    let mut groups = Vec::new();
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for item in items.iter() {
-        let line = line_of(item);
-        let Some(map) = item.as_mapping() else {
-            problems.push(format!(
-                "{file}:{line}: each group must be a mapping with name, passwordPolicyId and sourceIds"
-            ));
-            continue;
-        };
-        for (key, value) in map.iter() {
-            if !GROUP_KEYS.contains(&key.as_str()) {
-                let hint = if ["id", "created", "modified"].contains(&key.as_str()) {
-                    " (server-assigned fields are not part of desired state: remove it)"
-                } else {
-                    " (allowed: name, passwordPolicyId, sourceIds)"
-                };
-                problems.push(format!("{file}:{}: unknown key `{}`{hint}", line_of(value), key.as_str()));
-            }
-        }
-        let name = match map.get_node("name").map(|n| (scalar(n), line_of(n))) {
-            Some((Some(n), _)) if !n.trim().is_empty() => Some(n.to_string()),
-            Some((_, l)) => {
-                problems.push(format!("{file}:{l}: `name` must be a non-empty string"));
-                None
-            }
-            None => {
-                problems.push(format!("{file}:{line}: group has no `name`"));
-                None
-            }
-        };
-        if let Some(name) = &name {
-            if let Some(first) = seen.get(name) {
-                problems.push(format!(
-                    "{file}:{line}: duplicate name `{name}` (first at line {first}); names must be unique"
-                ));
+    for (key, _) in map {
+        if !["name", "passwordPolicyId", "sourceIds", "renamedFrom"].contains(&key.text.as_str()) {
+            let hint = if ["id", "created", "modified"].contains(&key.text.as_str()) {
+                " (server-assigned fields are not part of desired state: remove it)".to_string()
             } else {
-                seen.insert(name.clone(), line);
-            }
+                format!(" (allowed: {GROUP_KEYS})")
+            };
+            problems.add(key.line, format!("unknown key `{}`{hint}", key.text));
         }
-        let policy = match map.get_node("passwordPolicyId").map(|n| (scalar(n), line_of(n))) {
-            Some((Some(p), _)) if !p.trim().is_empty() => Some(p.to_string()),
-            Some((_, l)) => {
-                problems.push(format!("{file}:{l}: `passwordPolicyId` must be a non-empty string"));
-                None
-            }
-            None => {
-                problems.push(format!(
-                    "{file}:{line}: group `{}` has no `passwordPolicyId`",
-                    name.as_deref().unwrap_or("?")
-                ));
-                None
-            }
-        };
-        let sources = match map.get_node("sourceIds") {
-            Some(node) => match node.as_sequence() {
-                Some(seq) => {
-                    let mut ids = Vec::new();
-                    let mut ok = true;
-                    for s in seq.iter() {
-                        match scalar(s) {
-                            Some(id) if !id.trim().is_empty() => ids.push(id.to_string()),
-                            _ => {
-                                problems.push(format!(
-                                    "{file}:{}: each source id must be a non-empty string",
-                                    line_of(s)
-                                ));
+    }
+    let name = match item.get("name") {
+        Some(n) => text(n, "name", problems),
+        None => {
+            problems.add(line, "group has no `name`");
+            None
+        }
+    };
+    let label = name.clone().unwrap_or_else(|| "?".into());
+    let policy = match item.get("passwordPolicyId") {
+        Some(n) => text(n, "passwordPolicyId", problems),
+        None => {
+            problems.add(line, format!("group `{label}` has no `passwordPolicyId`"));
+            None
+        }
+    };
+    let renamed_from =
+        item.get("renamedFrom").and_then(|n| text(n, "renamedFrom", problems).map(|t| (t, n.line)));
+    if let (Some((old, l)), Some(name)) = (&renamed_from, &name)
+        && old == name
+    {
+        problems.add(*l, format!("`renamedFrom` repeats the group's own name `{name}`: remove it"));
+    }
+    let sources = match item.get("sourceIds") {
+        Some(node) => match node.as_seq() {
+            Some(seq) => {
+                let mut ids: Vec<String> = Vec::new();
+                let mut distinct: BTreeSet<&str> = BTreeSet::new();
+                let mut ok = true;
+                for s in seq {
+                    match s.as_str() {
+                        Some(id) if !id.trim().is_empty() && !s.is_null() => {
+                            if !distinct.insert(id) {
+                                problems.add(s.line, format!("`sourceIds` lists source `{id}` twice"));
                                 ok = false;
                             }
+                            ids.push(id.to_string());
+                        }
+                        _ => {
+                            problems.add(s.line, "each source id must be a non-empty string");
+                            ok = false;
                         }
                     }
-                    let distinct: BTreeSet<_> = ids.iter().collect();
-                    if distinct.len() != ids.len() {
-                        problems.push(format!("{file}:{}: `sourceIds` lists a source twice", line_of(node)));
-                        ok = false;
-                    } else if ok && ids.len() < 2 {
-                        problems.push(format!(
-                            "{file}:{}: `sourceIds` needs at least two sources ({} given): a sync group joins two or more",
-                            line_of(node),
+                }
+                if ok && ids.len() < 2 {
+                    problems.add(
+                        node.line,
+                        format!(
+                            "`sourceIds` needs at least two sources ({} given): a sync group joins two or more",
                             ids.len()
-                        ));
-                        ok = false;
-                    }
-                    ok.then_some(ids)
+                        ),
+                    );
+                    ok = false;
                 }
-                None => {
-                    problems.push(format!("{file}:{}: `sourceIds` must be a list", line_of(node)));
-                    None
-                }
-            },
+                ok.then_some(ids)
+            }
             None => {
-                problems.push(format!(
-                    "{file}:{line}: group `{}` has no `sourceIds`",
-                    name.as_deref().unwrap_or("?")
-                ));
+                problems.add(node.line, "`sourceIds` must be a list");
                 None
             }
-        };
-        if let (Some(name), Some(password_policy_id), Some(source_ids)) = (name, policy, sources) {
-            groups.push(DesiredGroup { name, password_policy_id, source_ids, line });
+        },
+        None => {
+            problems.add(line, format!("group `{label}` has no `sourceIds`"));
+            None
+        }
+    };
+    Some(DesiredGroup {
+        name: name?,
+        password_policy_id: policy?,
+        source_ids: sources?,
+        renamed_from: renamed_from.map(|(t, _)| t),
+        line,
+    })
+}
+
+/// Parses and checks `text`; the error lists every problem as `file:line: …`,
+/// sorted by line.
+pub fn parse(file: &str, text: &str) -> Result<Vec<DesiredGroup>, Vec<String>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (root, found) = match yaml::load(text) {
+        Ok(loaded) => loaded,
+        Err(LoadError::At(line, message)) => return Err(vec![format!("{file}:{line}: {message}")]),
+        Err(LoadError::Documents(0)) => {
+            return Err(vec![format!("{file}:1: the file is empty; expected a `groups:` list")]);
+        }
+        Err(LoadError::Documents(n)) => {
+            return Err(vec![format!("{file} has {n} YAML documents; psg reads one")]);
+        }
+    };
+    let mut problems = Problems(found);
+    let Some(top) = root.as_map() else {
+        problems.add(root.line, "expected a mapping with a `groups:` list");
+        return Err(problems.finish(file));
+    };
+    for (key, value) in top {
+        match key.text.as_str() {
+            "groups" => {}
+            "version" => {
+                if value.as_str() != Some("1") {
+                    problems.add(
+                        value.line,
+                        format!(
+                            "`version` is {}; this psg reads version 1 (or leave `version` out)",
+                            value.as_str().map(|v| format!("`{v}`")).unwrap_or_else(|| "not a number".into())
+                        ),
+                    );
+                }
+            }
+            k if k.starts_with("x-") => {}
+            k => problems
+                .add(key.line, format!("unknown key `{k}` (allowed: groups, version, and x-… for anchors)")),
         }
     }
+    let mut groups = Vec::new();
+    let mut items: &[Node] = &[];
+    match root.get("groups") {
+        None => problems.add(root.line, "missing `groups:` list"),
+        Some(node) if node.is_null() => {}
+        Some(node) => match node.as_seq() {
+            None => problems.add(node.line, "`groups` must be a list"),
+            Some(list) => {
+                items = list;
+                groups = list.iter().filter_map(|item| group(item, &mut problems)).collect();
+            }
+        },
+    }
+    // Names and renames are checked on every entry, even one with other problems.
+    let named = |key: &str| -> Vec<(&str, usize)> {
+        items
+            .iter()
+            .filter_map(|item| Some((item.get(key)?.as_str().filter(|n| !n.trim().is_empty())?, item.line)))
+            .collect()
+    };
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    for (name, line) in named("name") {
+        match names.get(name) {
+            Some(first) => problems
+                .add(line, format!("duplicate name `{name}` (first at line {first}); names must be unique")),
+            None => {
+                names.insert(name, line);
+            }
+        }
+    }
+    let mut renamed: BTreeMap<&str, usize> = BTreeMap::new();
+    for (old, line) in named("renamedFrom") {
+        if let Some(first) = renamed.get(old) {
+            problems.add(line, format!("two groups are renamed from `{old}` (first at line {first})"));
+        } else {
+            renamed.insert(old, line);
+            if let Some(other) = names.get(old).filter(|&&other| other != line) {
+                problems.add(
+                    line,
+                    format!(
+                        "`renamedFrom: {old}` names a group that line {other} keeps: rename or keep, not both"
+                    ),
+                );
+            }
+        }
+    }
+    let problems = problems.finish(file);
     if problems.is_empty() { Ok(groups) } else { Err(problems) }
+}
+
+/// Reads a file of at most [`MAX_FILE_BYTES`] as UTF-8 text (a UTF-8 BOM is
+/// fine; UTF-16 is refused by name).
+pub fn read_text(path: &Path) -> Result<String, Failure> {
+    let shown = path.display();
+    let file = std::fs::File::open(path).map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let too_big = || {
+        Failure::usage(format!("{shown} is larger than 16 MiB; psg refuses desired-state files that large"))
+    };
+    if size > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    let utf16 = bytes.starts_with(&[0xFF, 0xFE])
+        || bytes.starts_with(&[0xFE, 0xFF])
+        || (bytes.len() >= 2 && (bytes[0] == 0 || bytes[1] == 0));
+    if utf16 {
+        return Err(Failure::usage(format!("{shown} is UTF-16 encoded; psg reads UTF-8: save it as UTF-8")));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Failure::usage(format!(
+            "{shown} is not UTF-8 (invalid byte at offset {}); save it as UTF-8",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Reads and checks a desired-state file.
 pub fn load(path: &Path) -> Result<Vec<DesiredGroup>, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+    let text = read_text(path)?;
     parse(&path.display().to_string(), &text).map_err(|problems| {
         let n = problems.len();
-        Failure::usage(format!(
-            "{}\n{n} problem(s) in {}; nothing was changed",
-            problems.join("\n"),
-            path.display()
-        ))
+        if let [one] = problems.as_slice() {
+            return Failure::usage(format!("{one} (nothing was changed)"));
+        }
+        let shown = problems.iter().take(MAX_PROBLEMS_SHOWN).cloned().collect::<Vec<_>>().join("\n");
+        let more = if n > MAX_PROBLEMS_SHOWN {
+            format!("\n… and {} more", n - MAX_PROBLEMS_SHOWN)
+        } else {
+            String::new()
+        };
+        Failure::usage(format!("{} has {n} problems; nothing was changed:\n{shown}{more}", path.display()))
     })
 }
 
@@ -209,9 +330,10 @@ pub fn render(groups: &[Group]) -> String {
     let mut desired: Vec<DesiredGroup> = groups
         .iter()
         .map(|g| DesiredGroup {
-            name: g.name.clone(),
-            password_policy_id: g.password_policy_id.clone(),
-            source_ids: g.source_ids.clone(),
+            name: g.fields.name.clone(),
+            password_policy_id: g.fields.password_policy_id.clone(),
+            source_ids: g.fields.source_ids.clone(),
+            renamed_from: None,
             line: 0,
         })
         .collect();
@@ -260,7 +382,14 @@ extra: 1
 
     #[test]
     fn export_round_trips_through_parse() {
-        let g = |name: &str| Group::new("x", name, "p", ["s1", "s2"]);
+        let g = |name: &str| Group {
+            id: "x".into(),
+            fields: Fields {
+                name: name.into(),
+                password_policy_id: "p".into(),
+                source_ids: vec!["s1".into(), "s2".into()],
+            },
+        };
         let text = render(&[g("zeta"), g("alpha")]);
         assert!(!text.contains("id: x") && !text.contains("created"));
         let parsed = parse("x", &text).unwrap();
@@ -277,5 +406,151 @@ extra: 1
         assert_eq!(parsed[0].source_ids, ["1", "2"]);
         assert!(parse("x", "groups: []\n").unwrap().is_empty());
         assert!(parse("x", "- a\n").unwrap_err()[0].contains("x:1"));
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        parse("f.yaml", text).unwrap_err()
+    }
+
+    #[test]
+    fn more_than_one_document_is_refused() {
+        let text = "groups: []\n---\ngroups:\n  - name: B\n";
+        assert_eq!(problems(text), ["f.yaml has 2 YAML documents; psg reads one"]);
+    }
+
+    #[test]
+    fn anchors_merge_keys_and_x_keys() {
+        let text = "\
+version: 1
+x-common: &common
+  passwordPolicyId: p1
+  sourceIds: [s1, s2]
+groups:
+  - <<: *common
+    name: A
+  - <<: *common
+    name: B
+    sourceIds: [s3, s4]
+";
+        let groups = parse("f.yaml", text).unwrap();
+        assert_eq!(groups[0].password_policy_id, "p1");
+        assert_eq!(groups[0].source_ids, ["s1", "s2"]);
+        assert_eq!(groups[1].source_ids, ["s3", "s4"]);
+    }
+
+    #[test]
+    fn problems_in_anchors_carry_the_anchor_line_once() {
+        let text = "\
+x-bad: &bad
+  passwordPolicyId: p1
+  sourceIds: [s1]
+groups:
+  - <<: *bad
+    name: A
+  - <<: *bad
+    name: B
+  - name: C
+    passwordPolicyId: p
+    sourceIds: [a, b]
+    colour: red
+";
+        assert_eq!(
+            problems(text),
+            [
+                "f.yaml:3: `sourceIds` needs at least two sources (1 given): a sync group joins two or more",
+                "f.yaml:12: unknown key `colour` (allowed: name, passwordPolicyId, sourceIds, renamedFrom)",
+            ]
+        );
+    }
+
+    #[test]
+    fn version_must_be_one_and_bom_is_accepted() {
+        assert!(parse("f", "\u{feff}version: 1\ngroups: []\n").is_ok());
+        assert_eq!(
+            problems("version: 2\ngroups: []\n"),
+            ["f.yaml:1: `version` is `2`; this psg reads version 1 (or leave `version` out)"]
+        );
+    }
+
+    #[test]
+    fn renamed_from_is_checked() {
+        let text = "\
+groups:
+  - name: A
+    renamedFrom: B
+    passwordPolicyId: p
+    sourceIds: [a, b]
+  - name: B
+    passwordPolicyId: p
+    sourceIds: [a, b]
+";
+        assert_eq!(
+            problems(text),
+            ["f.yaml:2: `renamedFrom: B` names a group that line 6 keeps: rename or keep, not both"]
+        );
+        let ok = parse("f", &text.replace("- name: B", "- name: C")).unwrap();
+        assert_eq!(ok[0].renamed_from.as_deref(), Some("B"));
+    }
+
+    #[test]
+    fn messages_name_no_internal_types() {
+        for text in
+            ["groups: 3\n", "groups:\n  - 3\n", "[1]\n", "groups: [\n", "a: *x\n", "groups:\n  - name: [x]\n"]
+        {
+            for p in problems(text) {
+                assert!(p.starts_with("f.yaml:"), "{p}");
+                for internal in ["Scalar", "Seq", "Map", "Node", "ScanError", "Marker", "LoadError"] {
+                    assert!(!p.contains(internal), "{p}");
+                }
+            }
+        }
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #[test]
+            fn any_text_gives_groups_or_located_problems(text in "[ -~\n\t\u{e9}\u{feff}]{0,200}") {
+                if let Err(problems) = parse("f.yaml", &text) {
+                    prop_assert!(!problems.is_empty());
+                    for p in problems {
+                        prop_assert!(p.starts_with("f.yaml:") || p.starts_with("f.yaml has "), "{}", p);
+                    }
+                }
+            }
+
+            #[test]
+            fn export_parses_back_to_the_same_groups(
+                groups in prop::collection::btree_map(
+                    "[ -~\u{e9}\u{4e2d}]{1,20}".prop_filter("a name", |n| !n.trim().is_empty()),
+                    ("[a-z0-9]{1,8}", prop::collection::btree_set("[a-z0-9][a-z0-9:#'\" -]{0,7}", 2..4)),
+                    0..6,
+                )
+            ) {
+                let tenant: Vec<Group> = groups
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (name, (policy, sources)))| Group {
+                        id: i.to_string(),
+                        fields: Fields {
+                            name: name.clone(),
+                            password_policy_id: policy.clone(),
+                            source_ids: sources.iter().cloned().collect(),
+                        },
+                    })
+                    .collect();
+                let parsed = parse("x", &render(&tenant));
+                prop_assert!(parsed.is_ok(), "{:?}", parsed);
+                let parsed = parsed.unwrap_or_default();
+                prop_assert_eq!(parsed.len(), tenant.len());
+                for d in parsed {
+                    let t = tenant.iter().find(|t| t.fields.name == d.name);
+                    prop_assert_eq!(t.map(|t| t.fields.clone()), Some(d.fields()));
+                }
+            }
+        }
     }
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::cli::{GroupsCommand, OutputFormat};
 use crate::context::Context;
+use crate::execute::list_with_retry;
 use crate::failure::Failure;
 use crate::output;
 
@@ -86,13 +87,16 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
             let group = client.get_group(&id).await?;
             output::print_group(out, ctx.format, &group)
         }
-        GroupsCommand::Create { name, policy, sources, file } => {
+        GroupsCommand::Create { name, policy, sources, file, allow_duplicate_name } => {
             let new = match file {
                 Some(path) => read_group_file(&path)?,
                 None => GroupSpec::new(name.unwrap_or_default())
                     .password_policy(policy.unwrap_or_default())
                     .with_sources(sources),
             };
+            if !allow_duplicate_name {
+                refuse_taken_name(&client, &new.name, None).await?;
+            }
             let created = match client.create_group(&new).await {
                 Ok(g) => g,
                 Err(e @ Error::CreateOutcomeUnknown { .. }) => recover_lost_create(&client, &new, e).await?,
@@ -100,7 +104,8 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
             };
             output::print_group(out, ctx.format, &created)
         }
-        GroupsCommand::Update { id, name, policy, sources, file } => {
+        GroupsCommand::Update { id, name, policy, sources, file, allow_duplicate_name } => {
+            let renaming = name.is_some() || file.is_some();
             let new = match file {
                 Some(path) => read_group_file(&path)?,
                 None => {
@@ -123,6 +128,9 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                     merged
                 }
             };
+            if renaming && !allow_duplicate_name {
+                refuse_taken_name(&client, &new.name, Some(&id)).await?;
+            }
             let updated = client.update_group(&id, &new).await?;
             output::print_group(out, ctx.format, &updated)
         }
@@ -153,6 +161,23 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
             Ok(())
         }
     }
+}
+
+/// Refuses `name` when a group other than `except` already has it.
+async fn refuse_taken_name(client: &Client, name: &str, except: Option<&str>) -> Result<(), Failure> {
+    let groups = list_with_retry(client, "listing the groups to check the name").await?;
+    let taken: Vec<&str> = groups
+        .iter()
+        .filter(|g| g.fields.name == name && Some(g.id.as_str()) != except)
+        .map(|g| g.id.as_str())
+        .collect();
+    if taken.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "a group named {name:?} already exists ({}); names should be unique (plan/apply match groups by name): choose another name, or pass --allow-duplicate-name",
+        taken.join(", ")
+    )))
 }
 
 /// Streams every group; NDJSON is written as pages arrive, other formats at the end.

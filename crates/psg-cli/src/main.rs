@@ -11,10 +11,14 @@ mod cli;
 mod context;
 mod demo;
 mod desired;
+mod execute;
 mod failure;
 mod groups_cmd;
 mod output;
 mod plan;
+mod planfile;
+mod tenant;
+mod yaml;
 
 use cli::{Cli, Command};
 use context::Context;
@@ -44,13 +48,18 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
         }
         Command::Plan(args) => {
-            let changes = apply::run_plan(&ctx.client()?, &args, &mut out).await?;
+            let changes = apply::run_plan(&ctx, &ctx.client()?, &args, &mut out).await?;
+            out.flush()?;
             if args.detailed_exitcode && changes {
                 return Ok(ExitCode::from(2));
             }
         }
-        Command::Apply { plan, yes } => {
-            apply::run_apply(&ctx, &ctx.client()?, &plan, yes, &mut out).await?;
+        Command::Apply(args) => {
+            let done = apply::run_apply(&ctx, &ctx.client()?, &args, &mut out).await?;
+            out.flush()?;
+            if args.detailed_exitcode && done > 0 {
+                return Ok(ExitCode::from(2));
+            }
         }
         Command::Emulator(args) => {
             // run_foreground prints its own first line on stdout.
@@ -74,11 +83,21 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(EXIT_USAGE) } else { ExitCode::SUCCESS };
+            // With --detailed-exitcode, 2 means "changes": a usage error is 1.
+            let detailed = std::env::args_os().any(|a| a == "--detailed-exitcode");
+            return match (e.use_stderr(), detailed) {
+                (false, _) => ExitCode::SUCCESS,
+                (true, true) => ExitCode::from(EXIT_API),
+                (true, false) => ExitCode::from(EXIT_USAGE),
+            };
         }
     };
     init_tracing(cli.global.verbose);
-    let detailed = matches!(&cli.command, Command::Plan(args) if args.detailed_exitcode);
+    let detailed = match &cli.command {
+        Command::Plan(args) => args.detailed_exitcode,
+        Command::Apply(args) => args.detailed_exitcode,
+        _ => false,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -90,8 +109,10 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(failure) => {
             eprintln!("error: {failure}");
-            // With --detailed-exitcode, 2 means "changes": every error is 1.
-            ExitCode::from(if detailed { EXIT_API } else { failure.code })
+            // With --detailed-exitcode, 2 means "changes": every error is 1
+            // (an interruption keeps 130).
+            let code = if detailed && failure.code == EXIT_USAGE { EXIT_API } else { failure.code };
+            ExitCode::from(code)
         }
     }
 }

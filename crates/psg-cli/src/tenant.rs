@@ -1,0 +1,118 @@
+//! The one place where groups-as-code meets `psg_ext`: plain owned groups,
+//! the four calls `apply` makes, and what a failed call means for it.
+
+use futures::TryStreamExt;
+use psg_ext::{Client, Error, GroupSpec};
+use serde::{Deserialize, Serialize};
+
+/// What a group is made of, as the file states it and the API stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fields {
+    /// Display name.
+    pub name: String,
+    /// Password policy id.
+    pub password_policy_id: String,
+    /// Source ids.
+    pub source_ids: Vec<String>,
+}
+
+/// A group of the tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// Server-assigned id.
+    pub id: String,
+    /// Name, policy and sources.
+    #[serde(flatten)]
+    pub fields: Fields,
+}
+
+impl From<&psg_ext::Group> for Group {
+    fn from(g: &psg_ext::Group) -> Self {
+        Group {
+            id: g.id.clone(),
+            fields: Fields {
+                name: g.name.clone(),
+                password_policy_id: g.password_policy_id.clone(),
+                source_ids: g.source_ids.clone(),
+            },
+        }
+    }
+}
+
+fn spec(f: &Fields) -> GroupSpec {
+    GroupSpec::new(f.name.clone())
+        .password_policy(f.password_policy_id.clone())
+        .with_sources(f.source_ids.clone())
+}
+
+/// Every group of the tenant (one listing, the client's own retries).
+pub async fn list_all(client: &Client) -> Result<Vec<Group>, Error> {
+    let all: Vec<psg_ext::Group> = client.list_groups().stream().try_collect().await?;
+    Ok(all.iter().map(Group::from).collect())
+}
+
+/// Creates a group.
+pub async fn create(client: &Client, fields: &Fields) -> Result<Group, Error> {
+    Ok(Group::from(&client.create_group(&spec(fields)).await?))
+}
+
+/// Replaces a group.
+pub async fn update(client: &Client, id: &str, fields: &Fields) -> Result<Group, Error> {
+    Ok(Group::from(&client.update_group(id, &spec(fields)).await?))
+}
+
+/// Deletes a group; one that is already gone counts as deleted.
+pub async fn delete(client: &Client, id: &str) -> Result<(), Error> {
+    match client.delete_group(id).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// What a failed write means for the rest of an apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failed {
+    /// 401, or the token endpoint refused the client: stop.
+    Credentials,
+    /// 403: the client lacks the manage scope; stop.
+    Forbidden,
+    /// The server may have carried it out (lost answer, 5xx, timeout).
+    Unknown,
+    /// Nothing happened, and trying later may work (429, token endpoint down).
+    Transient,
+    /// Refused and nothing happened (400, 404, 409...).
+    Refused,
+}
+
+/// Classifies a failed write.
+pub fn classify(e: &Error) -> Failed {
+    match e {
+        Error::CreateOutcomeUnknown { .. } | Error::Timeout { .. } | Error::Transport { .. } => {
+            Failed::Unknown
+        }
+        Error::Auth { status, .. } => match status.map(|s| s.as_u16()) {
+            Some(400 | 401 | 403) => Failed::Credentials,
+            _ => Failed::Transient,
+        },
+        Error::Unauthorized { .. } => Failed::Credentials,
+        other => match other.status().map(|s| s.as_u16()) {
+            Some(401) => Failed::Credentials,
+            Some(403) => Failed::Forbidden,
+            Some(429) => Failed::Transient,
+            Some(s) if s >= 500 => Failed::Unknown,
+            _ if other.is_retryable() => Failed::Transient,
+            _ => Failed::Refused,
+        },
+    }
+}
+
+/// The field a 400 answer is about, when its text names one.
+pub fn field_of(e: &Error) -> Option<&'static str> {
+    if e.status().map(|s| s.as_u16()) != Some(400) {
+        return None;
+    }
+    let text = e.to_string();
+    ["sourceIds", "passwordPolicyId", "name"].into_iter().find(|f| text.contains(f))
+}
