@@ -85,7 +85,9 @@ pub async fn arrange_emulator(setup: &Setup) -> anyhow::Result<Arranged> {
         groups: emulator.groups().into_iter().map(|g| g.id).collect(),
         new_id: String::new(),
         policies: catalog.password_policy_ids,
-        sources: catalog.source_ids,
+        // Every source, password-managed ones first (as `source_ids` lists
+        // them), so `{{source:N}}` of a group is the same id as before.
+        sources: catalog.sources.into_iter().map(|s| s.id).collect(),
         tracking_id: String::new(),
         timestamp: String::new(),
     };

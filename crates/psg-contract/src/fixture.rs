@@ -13,7 +13,8 @@
 //!
 //! Volatile and secret values are placeholders: `{{token}}`, `{{group:N}}`
 //! (the N-th group of the setup), `{{new-id}}` (an id the server assigned
-//! during the exchange), `{{policy:N}}`, `{{source:N}}` (catalog ids),
+//! during the exchange), `{{policy:N}}`, `{{source:N}}` (catalog ids; the
+//! sources in catalog order, password-managed ones first),
 //! `{{tracking-id}}`, `{{timestamp}}`. [`Placeholders::replay`] gives each a
 //! fixed concrete value for replay.
 
@@ -132,7 +133,8 @@ pub struct Fixture {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conformance: Option<String>,
     /// Replay through the generated client instead of psg-ext (for requests
-    /// that psg-ext refuses locally, e.g. a limit above 250).
+    /// that psg-ext refuses locally, e.g. a limit above 250, or cannot
+    /// express, e.g. a filter its typed builder never produces).
     #[serde(default, skip_serializing_if = "is_default")]
     pub replay_generated: bool,
 }
@@ -199,7 +201,7 @@ impl Placeholders {
             groups: (0..300).map(|i| format!("{:032x}", 0x6000_0000u64 + i)).collect(),
             new_id: "ce11ce11ce11ce11ce11ce11ce11ce11".into(),
             policies: (0..5).map(|i| format!("{:032x}", 0x7000_0000u64 + i)).collect(),
-            sources: (0..5).map(|i| format!("{:032x}", 0x5000_0000u64 + i)).collect(),
+            sources: (0..20).map(|i| format!("{:032x}", 0x5000_0000u64 + i)).collect(),
             tracking_id: "7e57ab1e7e57ab1e7e57ab1e7e57ab1e".into(),
             timestamp: "2024-01-02T03:04:05.123Z".into(),
         }
@@ -268,11 +270,27 @@ impl Placeholders {
         out
     }
 
-    /// Normalises a response or request body.
+    /// Whether `id` is one of the ids the placeholders stand for.
+    fn is_known(&self, id: &str) -> bool {
+        [&self.groups, &self.policies, &self.sources].iter().any(|list| list.iter().any(|k| k == id))
+    }
+
+    /// Normalises a response or request body: known ids become their
+    /// placeholders, `trackingId` and string `created`/`modified` become
+    /// `{{tracking-id}}`/`{{timestamp}}`, and an unknown `id` of a top-level
+    /// object (the body, or an item of a body that is a list) becomes
+    /// `{{new-id}}`. Unknown ids deeper down (a source's owner, its schemas)
+    /// stay as they are.
     pub fn normalise_value(&self, value: &Value) -> Value {
+        self.normalise_at(value, 0)
+    }
+
+    fn normalise_at(&self, value: &Value, depth: usize) -> Value {
         match value {
             Value::String(s) => Value::String(self.normalise_str(s)),
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.normalise_value(v)).collect()),
+            Value::Array(items) => Value::Array(
+                items.iter().map(|v| self.normalise_at(v, if depth == 0 { 0 } else { depth + 1 })).collect(),
+            ),
             Value::Object(map) => Value::Object(
                 map.iter()
                     .map(|(k, v)| {
@@ -281,10 +299,10 @@ impl Placeholders {
                             ("created" | "modified", Value::String(_)) => {
                                 Value::String("{{timestamp}}".into())
                             }
-                            ("id", Value::String(s)) if !self.groups.contains(s) => {
+                            ("id", Value::String(s)) if depth == 0 && !self.is_known(s) => {
                                 Value::String("{{new-id}}".into())
                             }
-                            _ => self.normalise_value(v),
+                            _ => self.normalise_at(v, depth + 1),
                         };
                         (k.clone(), v)
                     })
@@ -311,6 +329,25 @@ mod tests {
         assert_eq!(
             p.normalise_value(&body),
             serde_json::json!({"id": "{{new-id}}", "trackingId": "{{tracking-id}}", "created": "{{timestamp}}", "sourceIds": ["{{source:1}}"]})
+        );
+    }
+
+    #[test]
+    fn only_top_level_unknown_ids_become_new_id() {
+        let p = Placeholders::replay();
+        let source = serde_json::json!({
+            "id": p.sources[6], "owner": {"id": "2c9180a46faadee4016fb4e018c20639"},
+            "passwordPolicies": [{"id": p.policies[0]}]
+        });
+        let expected = serde_json::json!({
+            "id": "{{source:6}}", "owner": {"id": "2c9180a46faadee4016fb4e018c20639"},
+            "passwordPolicies": [{"id": "{{policy:0}}"}]
+        });
+        assert_eq!(p.normalise_value(&source), expected);
+        assert_eq!(p.normalise_value(&serde_json::json!([source])), serde_json::json!([expected]));
+        assert_eq!(
+            p.normalise_value(&serde_json::json!([{"id": "fresh", "owner": {"id": "kept"}}])),
+            serde_json::json!([{"id": "{{new-id}}", "owner": {"id": "kept"}}])
         );
     }
 }

@@ -1,21 +1,17 @@
-//! Contract fixtures for the APIs psg uses (Password Sync Groups; Sources and
-//! Password Policies pending).
+//! Contract fixtures for the APIs psg uses: Password Sync Groups (beta) and
+//! the v3 Sources and Password Policies reads.
 //!
 //! One JSON file per exchange lives in `fixtures/` (format: [`fixture`]).
 //! The tests of this crate check every fixture three ways:
 //!
-//! * its response body against the schema the fragment declares (`schema`),
+//! * its response body against the schema its fragment in `openapi/`
+//!   declares (`schema`),
 //! * replayed with httpmock against `psg-ext` (`tests/replay.rs`): the request
 //!   the client sends and the value or error the caller gets,
 //! * sent to a fresh emulator (`tests/conformance.rs`): the emulator must
 //!   answer the same status, headers and body shape.
 //!
 //! `cargo xtask record` rewrites the recorded fixtures ([`record`]).
-//!
-//! `fixtures-pending/` holds hand-written fixtures for the v3 Sources and
-//! Password Policies operations. `tests/pending.rs` validates them against
-//! their fragments and decodes them with the generated client; they move to
-//! `fixtures/` once the emulator serves these APIs and psg-ext calls them.
 
 pub mod atomic;
 pub mod exchange;

@@ -122,6 +122,17 @@ impl Fragment {
         Ok(Self::from_doc(read_yaml(path)?))
     }
 
+    /// The fragment of `openapi/` that documents operation `op`, with its path.
+    pub fn for_operation(op: &str) -> anyhow::Result<(PathBuf, Self)> {
+        for path in fragment_paths()? {
+            let fragment = Self::load_file(&path)?;
+            if fragment.operation(op).is_some() {
+                return Ok((path, fragment));
+            }
+        }
+        anyhow::bail!("no fragment in {} documents the operation {op}", fragments_dir().display())
+    }
+
     fn from_doc(doc: Value) -> Self {
         let mut schemas = convert(&doc.pointer("/components/schemas").cloned().unwrap_or_default());
         // LocaleOrigin is open upstream ("values may be added without notice"):
@@ -242,6 +253,23 @@ mod tests {
         assert!(f.validate("deletePasswordSyncGroup", 204, None).is_ok());
         assert_eq!(f.declared_headers("getPasswordSyncGroups", 200), ["x-total-count"]);
         assert_eq!(f.declared_headers("createPasswordSyncGroup", 429), ["retry-after"]);
+    }
+
+    #[test]
+    fn each_operation_is_found_in_its_own_fragment() {
+        for (op, file) in [
+            ("getPasswordSyncGroups", "password-sync-groups.yaml"),
+            ("listSources", "sources.yaml"),
+            ("getSource", "sources.yaml"),
+            ("listPasswordPolicies", "password-policies.yaml"),
+            ("getPasswordPolicyById", "password-policies.yaml"),
+        ] {
+            let (path, fragment) = Fragment::for_operation(op).unwrap();
+            assert!(path.ends_with(file), "{op}: {}", path.display());
+            assert!(fragment.operations().iter().any(|o| o.id == op));
+        }
+        let Err(e) = Fragment::for_operation("noSuchOperation") else { panic!("found an unknown operation") };
+        assert!(e.to_string().contains("noSuchOperation"), "{e}");
     }
 
     #[test]

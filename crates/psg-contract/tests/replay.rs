@@ -1,11 +1,13 @@
 //! Replay: each fixture primes an httpmock server; psg-ext makes the matching
 //! call. Asserted both ways: the request the client sent matched the
 //! fixture's (method, path, query, JSON body, auth header, no stray body),
-//! and the caller got the typed value or the exact error variant.
+//! and the caller got the typed value or the exact error variant. Requests
+//! psg-ext refuses or cannot express (`replayGenerated`) go through the
+//! generated client instead.
 
 use httpmock::prelude::*;
 use psg_contract::fixture::{Fixture, Placeholders, fixture_dir, load_all};
-use psg_ext::{Client, Error, Group, GroupSpec, RetryPolicy};
+use psg_ext::{Client, Error, Group, GroupSpec, PasswordPolicy, RetryPolicy, Source, SourceFilter};
 use serde_json::Value;
 
 macro_rules! fixture_tests {
@@ -22,7 +24,25 @@ enum Outcome {
     Group(Group),
     Page(Vec<Group>, Option<u64>),
     Deleted,
+    Source(Source),
+    Sources(Vec<Source>, Option<u64>),
+    Policy(PasswordPolicy),
+    Policies(Vec<PasswordPolicy>, Option<u64>),
     Failed(Error),
+}
+
+/// The typed filter from which psg-ext builds a fixture's `filters` text.
+/// A recorded filter that no builder here produces fails the replay: add the
+/// builder call that should produce it.
+fn typed_filter(text: &str) -> SourceFilter {
+    let known = [
+        SourceFilter::name_in(["Active Directory", "Corporate LDAP"]),
+        SourceFilter::name_in(["Active Directory", "Workday HR"]).and(SourceFilter::password_managed()),
+    ];
+    known
+        .into_iter()
+        .find(|f| f.to_string() == text)
+        .unwrap_or_else(|| panic!("no typed SourceFilter in replay.rs builds {text:?}"))
 }
 
 fn new_group(body: &Value) -> GroupSpec {
@@ -56,6 +76,31 @@ async fn call(client: &Client, f: &Fixture, p: &Placeholders) -> Outcome {
             }
             list.page().await.map(|page| Outcome::Page(page.items, page.total))
         }
+        "listSources" => {
+            let mut list = client.list_sources();
+            if let Some(filter) = f.request.query.get("filters") {
+                list = list.filter(typed_filter(filter));
+            }
+            if let Some(limit) = q("limit") {
+                list = list.limit(limit as u32);
+            }
+            if let Some(offset) = q("offset") {
+                list = list.offset(offset);
+            }
+            list.page().await.map(|page| Outcome::Sources(page.items, page.total))
+        }
+        "getSource" => client.get_source(&id()).await.map(Outcome::Source),
+        "listPasswordPolicies" => {
+            let mut list = client.list_password_policies();
+            if let Some(limit) = q("limit") {
+                list = list.limit(limit as u32);
+            }
+            if let Some(offset) = q("offset") {
+                list = list.offset(offset);
+            }
+            list.page().await.map(|page| Outcome::Policies(page.items, page.total))
+        }
+        "getPasswordPolicyById" => client.get_password_policy(&id()).await.map(Outcome::Policy),
         other => panic!("unknown operation {other}"),
     };
     result.unwrap_or_else(Outcome::Failed)
@@ -132,12 +177,66 @@ async fn replay(name: &str) {
             assert_eq!(status, 200, "{name}");
             let expected: Vec<Group> = serde_json::from_value(body).unwrap();
             assert_eq!(items, expected, "{name}");
-            let header_total = f.response.headers.get("x-total-count").map(|v| v.parse::<u64>().unwrap());
-            assert_eq!(total, header_total, "{name}: total from X-Total-Count");
+            assert_eq!(total, header_total(&f), "{name}: total from X-Total-Count");
         }
         Outcome::Deleted => assert_eq!(status, 204, "{name}"),
+        Outcome::Source(source) => {
+            assert_eq!(status, 200, "{name}");
+            check_source(name, &source, &body);
+        }
+        Outcome::Sources(items, total) => {
+            assert_eq!(status, 200, "{name}");
+            let wire = body.as_array().unwrap();
+            assert_eq!(items.len(), wire.len(), "{name}: every source of the page");
+            for (source, wire) in items.iter().zip(wire) {
+                check_source(name, source, wire);
+            }
+            assert_eq!(total, header_total(&f), "{name}: total from X-Total-Count");
+        }
+        Outcome::Policy(policy) => {
+            assert_eq!(status, 200, "{name}");
+            check_policy(name, &policy, &body);
+        }
+        Outcome::Policies(items, total) => {
+            assert_eq!(status, 200, "{name}");
+            let wire = body.as_array().unwrap();
+            assert_eq!(items.len(), wire.len(), "{name}: every policy of the page");
+            for (policy, wire) in items.iter().zip(wire) {
+                check_policy(name, policy, wire);
+            }
+            assert_eq!(total, header_total(&f), "{name}: total from X-Total-Count");
+        }
         Outcome::Failed(error) => check_error(name, &f, &p, status, &body, error),
     }
+}
+
+fn header_total(f: &Fixture) -> Option<u64> {
+    f.response.headers.get("x-total-count").map(|v| v.parse::<u64>().unwrap())
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+}
+
+/// psg-ext's owned `Source` carries exactly what the wire said.
+fn check_source(name: &str, got: &Source, wire: &Value) {
+    assert_eq!(Some(got.id.as_str()), wire["id"].as_str(), "{name}: id");
+    assert_eq!(Some(got.name.as_str()), wire["name"].as_str(), "{name}: name");
+    assert_eq!(Some(got.connector.as_str()), wire["connector"].as_str(), "{name}: connector");
+    assert_eq!(got.description.as_deref(), wire["description"].as_str(), "{name}: description");
+    assert_eq!(got.features, strings(&wire["features"]), "{name}: features");
+    assert_eq!(got.is_password_managed(), got.features.iter().any(|f| f == "PASSWORD"), "{name}");
+}
+
+/// psg-ext's owned `PasswordPolicy` carries exactly what the wire said
+/// (`lastUpdated` as epoch milliseconds, null as none).
+fn check_policy(name: &str, got: &PasswordPolicy, wire: &Value) {
+    assert_eq!(Some(got.id.as_str()), wire["id"].as_str(), "{name}: id");
+    assert_eq!(Some(got.name.as_str()), wire["name"].as_str(), "{name}: name");
+    assert_eq!(got.description.as_deref(), wire["description"].as_str(), "{name}: description");
+    assert_eq!(got.source_ids, strings(&wire["sourceIds"]), "{name}: sourceIds");
+    assert_eq!(Some(got.default_policy), wire["defaultPolicy"].as_bool(), "{name}: defaultPolicy");
+    assert_eq!(got.last_updated_ms, wire["lastUpdated"].as_i64(), "{name}: lastUpdated");
 }
 
 fn check_error(name: &str, f: &Fixture, p: &Placeholders, status: u16, body: &Value, error: Error) {
@@ -168,41 +267,61 @@ fn check_error(name: &str, f: &Fixture, p: &Placeholders, status: u16, body: &Va
 
 async fn replay_generated(f: &Fixture, p: &Placeholders, server: &MockServer, mock: &httpmock::Mock<'_>) {
     let name = &f.name;
-    // psg-ext refuses the request locally and sends nothing ...
     let ext = Client::builder()
         .base_url(server.base_url())
         .access_token("replay-token")
         .rate_limit(None)
         .build()
         .unwrap();
-    let limit: u32 = f.request.query["limit"].parse().unwrap();
-    assert!(
-        matches!(
-            ext.list_groups().limit(limit).page().await,
-            Err(Error::InvalidInput { field: "limit", .. })
-        ),
-        "{name}"
-    );
-    assert_eq!(mock.calls_async().await, 0, "{name}: psg-ext must not send it");
-    // ... so the generated client proves the wire format.
+    let limit = || f.request.query["limit"].parse::<u32>().unwrap();
+    let refused = match f.operation.as_str() {
+        // psg-ext refuses these requests locally and sends nothing ...
+        "getPasswordSyncGroups" => Some(ext.list_groups().limit(limit()).page().await.map(drop)),
+        "listPasswordPolicies" => Some(ext.list_password_policies().limit(limit()).page().await.map(drop)),
+        // ... and cannot express this one: its typed filter builder only
+        // produces the operators ISC supports (see the fixture's note).
+        "listSources" => None,
+        other => panic!("{name}: no generated replay for {other}"),
+    };
+    if let Some(refused) = refused {
+        assert!(matches!(refused, Err(Error::InvalidInput { field: "limit", .. })), "{name}");
+        assert_eq!(mock.calls_async().await, 0, "{name}: psg-ext must not send it");
+    }
+    // The generated client proves the wire format.
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("authorization", "Bearer replay-token".parse().unwrap());
     let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
+    let version = f.request.path.split('/').nth(1).unwrap();
     let generated = psg_client::Client::new_with_client(
-        &format!("{}/beta", server.base_url()),
+        &format!("{}/{version}", server.base_url()),
         http,
         psg_client::hooks::Hooks::none(),
     );
     let q = |k: &str| f.request.query.get(k).map(|v| v.parse::<i32>().unwrap());
-    let result = generated
-        .get_password_sync_groups(f.request.query.get("count").map(|c| c == "true"), q("limit"), q("offset"))
-        .await;
+    let count = f.request.query.get("count").map(|c| c == "true");
+    let result = match f.operation.as_str() {
+        "getPasswordSyncGroups" => {
+            generated.get_password_sync_groups(count, q("limit"), q("offset")).await.map(drop)
+        }
+        "listPasswordPolicies" => {
+            generated.list_password_policies(count, q("limit"), q("offset")).await.map(drop)
+        }
+        _ => {
+            let filters = f.request.query.get("filters").map(String::as_str);
+            generated.list_sources(count, filters, None, None, q("limit"), q("offset"), None).await.map(drop)
+        }
+    };
     assert_eq!(mock.calls_async().await, 1, "{name}: the generated request does not match the fixture's");
     match result {
         Err(psg_client::Error::ErrorResponse(rv)) => {
             assert_eq!(rv.status().as_u16(), f.response.status, "{name}");
             let body = p.fill_value(f.response.body.as_ref().unwrap());
-            assert_eq!(rv.into_inner().tracking_id.as_deref(), body["trackingId"].as_str(), "{name}");
+            let error = rv.into_inner();
+            assert_eq!(error.tracking_id.as_deref(), body["trackingId"].as_str(), "{name}");
+            assert_eq!(error.detail_code.as_deref(), body["detailCode"].as_str(), "{name}");
+            let got: Vec<Option<String>> = error.messages.into_iter().map(|m| m.text).collect();
+            let want: Vec<Option<String>> = texts(&body, "messages").into_iter().map(Some).collect();
+            assert_eq!(got, want, "{name}: messages");
         }
         other => panic!("{name}: expected an error response, got {other:?}"),
     }
