@@ -225,7 +225,8 @@ fn check_source(name: &str, got: &Source, wire: &Value) {
     assert_eq!(Some(got.connector.as_str()), wire["connector"].as_str(), "{name}: connector");
     assert_eq!(got.description.as_deref(), wire["description"].as_str(), "{name}: description");
     assert_eq!(got.features, strings(&wire["features"]), "{name}: features");
-    assert_eq!(got.is_password_managed(), got.features.iter().any(|f| f == "PASSWORD"), "{name}");
+    let password = wire["features"].as_array().unwrap().iter().any(|f| f == "PASSWORD");
+    assert_eq!(got.is_password_managed(), password, "{name}: is_password_managed");
 }
 
 /// psg-ext's owned `PasswordPolicy` carries exactly what the wire said
@@ -252,6 +253,10 @@ fn check_error(name: &str, f: &Fixture, p: &Placeholders, status: u16, body: &Va
             assert_eq!(attempts, 1, "{name}");
         }
         (404, Error::NotFound { id, detail, .. }) => {
+            assert!(
+                f.request.path.matches('/').count() > 2,
+                "{name}: NotFound for a listing, which has no id"
+            );
             assert_eq!(id, p.fill(f.request.path.rsplit('/').next().unwrap()), "{name}");
             assert_eq!(detail.tracking_id.as_deref(), body["trackingId"].as_str(), "{name}");
         }
