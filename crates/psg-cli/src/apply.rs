@@ -14,6 +14,7 @@ use crate::failure::Failure;
 use crate::groups_cmd::confirm;
 use crate::plan::{Action, Plan, fingerprint, plan};
 use crate::planfile::{self, FORMAT, SavedPlan};
+use crate::resolve::{self, Resolution};
 use crate::tenant::Group;
 
 /// Names held by more than one group: name → ids.
@@ -27,7 +28,12 @@ pub fn duplicate_names(groups: &[Group]) -> BTreeMap<&str, Vec<&str>> {
 }
 
 /// `psg export`.
-pub async fn export(client: &Client, file: Option<&Path>, out: &mut impl Write) -> Result<(), Failure> {
+pub async fn export(
+    client: &Client,
+    file: Option<&Path>,
+    portable: bool,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
     let groups = list_with_retry(client, "listing the groups").await?;
     for (name, ids) in duplicate_names(&groups) {
         eprintln!(
@@ -36,7 +42,12 @@ pub async fn export(client: &Client, file: Option<&Path>, out: &mut impl Write) 
             ids.join(", ")
         );
     }
-    let text = desired::render(&groups);
+    let text = if portable {
+        let names = resolve::names_for(client, &groups).await?;
+        desired::render_portable(&groups, &names)
+    } else {
+        desired::render(&groups)
+    };
     match file {
         Some(path) => planfile::write_atomically(path, &text)?,
         None => write!(out, "{text}")?,
@@ -68,6 +79,17 @@ pub fn print_plan(out: &mut impl Write, plan: &Plan, file: &str) -> Result<(), F
     Ok(())
 }
 
+/// The names a portable file used and the ids they resolved to here.
+fn print_resolution(out: &mut impl Write, resolution: &Resolution) -> Result<(), Failure> {
+    if !resolution.is_empty() {
+        writeln!(out, "Names resolved in this tenant:")?;
+        for line in resolution.lines() {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    Ok(())
+}
+
 /// `psg plan`: returns whether anything would change.
 pub async fn run_plan(
     ctx: &Context,
@@ -75,10 +97,11 @@ pub async fn run_plan(
     args: &PlanArgs,
     out: &mut impl Write,
 ) -> Result<bool, Failure> {
-    let desired = desired::load(&args.file)?;
+    let file = args.file.display().to_string();
+    let mut desired = desired::load(&args.file)?;
+    let resolution = resolve::resolve(client, &file, &mut desired).await?;
     let actual = list_with_retry(client, "listing the groups").await?;
     let plan = compute(&desired, &actual, args.prune)?;
-    let file = args.file.display().to_string();
     match ctx.global.output {
         Some(OutputFormat::Json) => {
             writeln!(out, "{}", serde_json::to_string_pretty(&plan.document()).expect("plain data"))?
@@ -89,7 +112,10 @@ pub async fn run_plan(
         Some(OutputFormat::Yaml) => {
             write!(out, "{}", serde_norway::to_string(&plan.document()).expect("plain data"))?
         }
-        Some(OutputFormat::Table) | None => print_plan(out, &plan, &file)?,
+        Some(OutputFormat::Table) | None => {
+            print_resolution(out, &resolution)?;
+            print_plan(out, &plan, &file)?
+        }
     }
     if let Some(path) = &args.out {
         let saved = SavedPlan {
@@ -143,7 +169,9 @@ pub async fn run_apply(
             (saved.desired, saved.prune, plan, saved.file)
         }
         (None, Some(path)) => {
-            let desired = desired::load(path)?;
+            let mut desired = desired::load(path)?;
+            let resolution = resolve::resolve(client, &path.display().to_string(), &mut desired).await?;
+            print_resolution(out, &resolution)?;
             let actual = list_with_retry(client, "listing the groups").await?;
             let plan = compute(&desired, &actual, args.prune)?;
             guard_delete_all(&plan, &actual, args.allow_delete_all)?;

@@ -89,12 +89,22 @@ pub enum Command {
     /// List, read, create, update and delete groups.
     #[command(subcommand)]
     Groups(GroupsCommand),
+    /// List password policies (what `passwordPolicy:` names in a portable file).
+    #[command(subcommand)]
+    Policies(PoliciesCommand),
+    /// List sources (what `sources:` names in a portable file).
+    #[command(subcommand)]
+    Sources(SourcesCommand),
     /// Write every group as a desired-state YAML document, ready for `apply`.
     #[command(after_help = "Example:\n  psg export --file groups.yaml")]
     Export {
         /// Write here instead of stdout (written atomically).
         #[arg(long, short = 'f', value_name = "FILE")]
         file: Option<PathBuf>,
+        /// Name policies and sources instead of giving their ids, so the file
+        /// can be applied to another tenant (names resolve there).
+        #[arg(long)]
+        portable: bool,
     },
     /// Show what `apply` would change to make the tenant match a file.
     #[command(
@@ -117,6 +127,31 @@ pub enum Command {
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+}
+
+/// `psg policies ...`.
+#[derive(Debug, Subcommand)]
+pub enum PoliciesCommand {
+    /// Every password policy: id, name, whether it is the default.
+    #[command(after_help = "Example:\n  psg policies list -o json")]
+    List,
+}
+
+/// `psg sources ...`.
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Sources, optionally filtered with ISC's filter syntax.
+    #[command(
+        after_help = "Examples:\n  psg sources list --password-managed\n  psg sources list --filter 'name in (\"Active Directory\", \"Workday\")'"
+    )]
+    List {
+        /// An ISC filter: `eq`, `in`, `sw`, `co` on name and id, `ca` on features, joined by `and`.
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+        /// Only sources whose passwords can be managed (feature PASSWORD).
+        #[arg(long)]
+        password_managed: bool,
     },
 }
 

@@ -87,7 +87,7 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
     let dir = std::env::temp_dir().join(format!("psg-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("groups.yaml");
-    apply::export(&client, Some(&file), &mut Vec::new()).await?;
+    apply::export(&client, Some(&file), false, &mut Vec::new()).await?;
     let exported = std::fs::read_to_string(&file)?;
     write!(out, "{exported}")?;
 
@@ -118,7 +118,47 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
     writeln!(out, "-- plan again")?;
     apply::run_plan(&ctx, &client, &args, out).await?;
 
-    step(out, 8, "Delete everything   (psg groups delete ID... --yes)")?;
+    step(
+        out,
+        8,
+        "Promote to another tenant by name (psg export --portable; psg --profile prod apply -f portable.yaml)",
+    )?;
+    let prod = Emulator::builder()
+        .ephemeral()
+        .id_seed(7)
+        .start()
+        .await
+        .map_err(|e| Failure::api(format!("cannot start the second embedded emulator: {e}")))?;
+    writeln!(
+        out,
+        "A second emulator, \"prod\", at {}: same source and policy names, different ids ({} here, {} there).",
+        prod.base_url(),
+        sources[0],
+        prod.catalog().source_ids[0]
+    )?;
+    let portable = dir.join("portable.yaml");
+    apply::export(&client, Some(&portable), true, &mut Vec::new()).await?;
+    write!(out, "{}", std::fs::read_to_string(&portable)?)?;
+    let prod_client = Client::builder()
+        .base_url(prod.base_url())
+        .client_credentials("psg-demo", "psg-demo-secret")
+        .build()?;
+    let promote = ApplyArgs {
+        file: Some(portable.clone()),
+        prune: false,
+        plan: None,
+        yes: true,
+        allow_delete_all: false,
+        detailed_exitcode: false,
+    };
+    writeln!(out, "-- apply to prod")?;
+    apply::run_apply(&ctx, &prod_client, &promote, out).await?;
+    writeln!(out, "-- plan against prod again")?;
+    let prod_plan = PlanArgs { file: portable.clone(), prune: false, detailed_exitcode: false, out: None };
+    apply::run_plan(&ctx, &prod_client, &prod_plan, out).await?;
+    prod.shutdown().await;
+
+    step(out, 9, "Delete everything   (psg groups delete ID... --yes)")?;
     for group in client.list_groups().page().await?.items {
         client.delete_group(&group.id).await?;
         writeln!(out, "deleted {}", group.id)?;

@@ -50,6 +50,22 @@ pub struct DesiredGroup {
     /// Line of the entry in the file.
     #[serde(skip)]
     pub line: usize,
+    /// `passwordPolicy: NAME` (the portable form): resolved into
+    /// `password_policy_id` in the target tenant by [`crate::resolve`].
+    #[serde(skip)]
+    pub policy_name: Option<Named>,
+    /// `sources: [NAME, ...]` (the portable form): resolved into `source_ids`.
+    #[serde(skip)]
+    pub source_names: Option<Vec<Named>>,
+}
+
+/// A name written in the file, with its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    /// The name.
+    pub name: String,
+    /// Its line.
+    pub line: usize,
 }
 
 impl DesiredGroup {
@@ -63,7 +79,7 @@ impl DesiredGroup {
     }
 }
 
-const GROUP_KEYS: &str = "name, passwordPolicyId, sourceIds, renamedFrom";
+const GROUP_KEYS: &str = "name, passwordPolicyId or passwordPolicy, sourceIds or sources, renamedFrom";
 
 /// Problems with their lines, reported once each, sorted by line.
 #[derive(Default)]
@@ -98,7 +114,9 @@ fn group(item: &Node, problems: &mut Problems) -> Option<DesiredGroup> {
         return None;
     };
     for (key, _) in map {
-        if !["name", "passwordPolicyId", "sourceIds", "renamedFrom"].contains(&key.text.as_str()) {
+        if !["name", "passwordPolicyId", "passwordPolicy", "sourceIds", "sources", "renamedFrom"]
+            .contains(&key.text.as_str())
+        {
             let hint = if ["id", "created", "modified"].contains(&key.text.as_str()) {
                 " (server-assigned fields are not part of desired state: remove it)".to_string()
             } else {
@@ -115,11 +133,25 @@ fn group(item: &Node, problems: &mut Problems) -> Option<DesiredGroup> {
         }
     };
     let label = name.clone().unwrap_or_else(|| "?".into());
-    let policy = match item.get("passwordPolicyId") {
-        Some(n) => text(n, "passwordPolicyId", problems),
-        None => {
-            problems.add(line, format!("group `{label}` has no `passwordPolicyId`"));
-            None
+    let (policy, policy_name) = match (item.get("passwordPolicyId"), item.get("passwordPolicy")) {
+        (Some(_), Some(by_name)) => {
+            problems.add(
+                by_name.line,
+                format!("group `{label}` has both `passwordPolicyId` and `passwordPolicy`: keep one"),
+            );
+            (None, None)
+        }
+        (Some(n), None) => (text(n, "passwordPolicyId", problems), None),
+        (None, Some(n)) => match text(n, "passwordPolicy", problems) {
+            Some(name) => (Some(String::new()), Some(Named { name, line: n.line })),
+            None => (None, None),
+        },
+        (None, None) => {
+            problems.add(
+                line,
+                format!("group `{label}` has no `passwordPolicyId` (or `passwordPolicy` by name)"),
+            );
+            (None, None)
         }
     };
     let renamed_from =
@@ -129,47 +161,24 @@ fn group(item: &Node, problems: &mut Problems) -> Option<DesiredGroup> {
     {
         problems.add(*l, format!("`renamedFrom` repeats the group's own name `{name}`: remove it"));
     }
-    let sources = match item.get("sourceIds") {
-        Some(node) => match node.as_seq() {
-            Some(seq) => {
-                let mut ids: Vec<String> = Vec::new();
-                let mut distinct: BTreeSet<&str> = BTreeSet::new();
-                let mut ok = true;
-                for s in seq {
-                    match s.as_str() {
-                        Some(id) if !id.trim().is_empty() && !s.is_null() => {
-                            if !distinct.insert(id) {
-                                problems.add(s.line, format!("`sourceIds` lists source `{id}` twice"));
-                                ok = false;
-                            }
-                            ids.push(id.to_string());
-                        }
-                        _ => {
-                            problems.add(s.line, "each source id must be a non-empty string");
-                            ok = false;
-                        }
-                    }
-                }
-                if ok && ids.len() < 2 {
-                    problems.add(
-                        node.line,
-                        format!(
-                            "`sourceIds` needs at least two sources ({} given): a sync group joins two or more",
-                            ids.len()
-                        ),
-                    );
-                    ok = false;
-                }
-                ok.then_some(ids)
-            }
-            None => {
-                problems.add(node.line, "`sourceIds` must be a list");
-                None
-            }
+    let (sources, source_names) = match (item.get("sourceIds"), item.get("sources")) {
+        (Some(_), Some(by_name)) => {
+            problems
+                .add(by_name.line, format!("group `{label}` has both `sourceIds` and `sources`: keep one"));
+            (None, None)
+        }
+        (Some(node), None) => (
+            string_list(node, "sourceIds", "source id", problems)
+                .map(|l| l.into_iter().map(|n| n.name).collect()),
+            None,
+        ),
+        (None, Some(node)) => match string_list(node, "sources", "source name", problems) {
+            Some(names) => (Some(Vec::new()), Some(names)),
+            None => (None, None),
         },
-        None => {
-            problems.add(line, format!("group `{label}` has no `sourceIds`"));
-            None
+        (None, None) => {
+            problems.add(line, format!("group `{label}` has no `sourceIds` (or `sources` by name)"));
+            (None, None)
         }
     };
     Some(DesiredGroup {
@@ -178,7 +187,46 @@ fn group(item: &Node, problems: &mut Problems) -> Option<DesiredGroup> {
         source_ids: sources?,
         renamed_from: renamed_from.map(|(t, _)| t),
         line,
+        policy_name,
+        source_names,
     })
+}
+
+/// A list of two or more distinct non-empty strings (`key` in messages).
+fn string_list(node: &Node, key: &str, what: &str, problems: &mut Problems) -> Option<Vec<Named>> {
+    let Some(seq) = node.as_seq() else {
+        problems.add(node.line, format!("`{key}` must be a list"));
+        return None;
+    };
+    let mut items: Vec<Named> = Vec::new();
+    let mut distinct: BTreeSet<&str> = BTreeSet::new();
+    let mut ok = true;
+    for s in seq {
+        match s.as_str() {
+            Some(text) if !text.trim().is_empty() && !s.is_null() => {
+                if !distinct.insert(text) {
+                    problems.add(s.line, format!("`{key}` lists source `{text}` twice"));
+                    ok = false;
+                }
+                items.push(Named { name: text.to_string(), line: s.line });
+            }
+            _ => {
+                problems.add(s.line, format!("each {what} must be a non-empty string"));
+                ok = false;
+            }
+        }
+    }
+    if ok && items.len() < 2 {
+        problems.add(
+            node.line,
+            format!(
+                "`{key}` needs at least two sources ({} given): a sync group joins two or more",
+                items.len()
+            ),
+        );
+        ok = false;
+    }
+    ok.then_some(items)
 }
 
 /// Parses and checks `text`; the error lists every problem as `file:line: …`,
@@ -335,12 +383,60 @@ pub fn render(groups: &[Group]) -> String {
             source_ids: g.fields.source_ids.clone(),
             renamed_from: None,
             line: 0,
+            policy_name: None,
+            source_names: None,
         })
         .collect();
     desired.sort_by(|a, b| a.name.cmp(&b.name));
     let body = serde_norway::to_string(&Document { groups: desired.iter().collect() })
         .expect("plain data serialises");
     format!("# Password sync groups, keyed by name. Apply with: psg apply -f <this file>\n{body}")
+}
+
+/// One group in the portable form: names where the tenant has a unique one
+/// for the id, the id otherwise.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PortableGroup<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password_policy: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password_policy_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sources: Option<Vec<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_ids: Option<Vec<&'a str>>,
+}
+
+/// The desired-state YAML for `groups` with policies and sources by name
+/// (`names` maps ids to unique names; an id without one is written as an id).
+pub fn render_portable(groups: &[Group], names: &crate::resolve::Names) -> String {
+    let mut sorted: Vec<&Group> = groups.iter().collect();
+    sorted.sort_by(|a, b| a.fields.name.cmp(&b.fields.name));
+    let entries: Vec<PortableGroup<'_>> = sorted
+        .into_iter()
+        .map(|g| {
+            let f = &g.fields;
+            let policy = names.policy(&f.password_policy_id);
+            let sources: Option<Vec<&str>> = f.source_ids.iter().map(|id| names.source(id)).collect();
+            PortableGroup {
+                name: &f.name,
+                password_policy: policy,
+                password_policy_id: policy.is_none().then_some(f.password_policy_id.as_str()),
+                source_ids: sources.is_none().then(|| f.source_ids.iter().map(String::as_str).collect()),
+                sources,
+            }
+        })
+        .collect();
+    #[derive(Serialize)]
+    struct PortableDocument<'a> {
+        groups: Vec<PortableGroup<'a>>,
+    }
+    let body = serde_norway::to_string(&PortableDocument { groups: entries }).expect("plain data serialises");
+    format!(
+        "# Password sync groups, keyed by name; policies and sources by name, resolved in the tenant\n# this file is applied to. Apply with: psg apply -f <this file>\n{body}"
+    )
 }
 
 #[cfg(test)]
@@ -458,7 +554,7 @@ groups:
             problems(text),
             [
                 "f.yaml:3: `sourceIds` needs at least two sources (1 given): a sync group joins two or more",
-                "f.yaml:12: unknown key `colour` (allowed: name, passwordPolicyId, sourceIds, renamedFrom)",
+                "f.yaml:12: unknown key `colour` (allowed: name, passwordPolicyId or passwordPolicy, sourceIds or sources, renamedFrom)",
             ]
         );
     }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 mod apply;
+mod catalog_cmd;
 mod cli;
 mod context;
 mod demo;
@@ -17,6 +18,7 @@ mod groups_cmd;
 mod output;
 mod plan;
 mod planfile;
+mod resolve;
 mod tenant;
 mod yaml;
 
@@ -41,8 +43,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let mut out = stdout.lock();
     match cli.command {
         Command::Groups(command) => groups_cmd::run(&ctx, command, &mut out).await?,
-        Command::Export { file } => {
-            apply::export(&ctx.client()?, file.as_deref(), &mut out).await?;
+        Command::Policies(command) => catalog_cmd::policies(&ctx, command, &mut out).await?,
+        Command::Sources(command) => catalog_cmd::sources(&ctx, command, &mut out).await?,
+        Command::Export { file, portable } => {
+            apply::export(&ctx.client()?, file.as_deref(), portable, &mut out).await?;
             if let Some(path) = file {
                 eprintln!("wrote {}", path.display());
             }

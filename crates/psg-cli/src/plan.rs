@@ -292,6 +292,8 @@ mod tests {
             source_ids: sources.iter().map(|s| s.to_string()).collect(),
             renamed_from: None,
             line: 1,
+            policy_name: None,
+            source_names: None,
         }
     }
 
@@ -443,6 +445,8 @@ mod tests {
                         source_ids: s.clone(),
                         renamed_from: renamed_from.map(String::from),
                         line: 1,
+                        policy_name: None,
+                        source_names: None,
                     }
                 }).collect();
                 (desired, actual, prune)

@@ -1292,7 +1292,7 @@ Arguments:
     }
     /**List password sync groups
 
-Returns one page of password sync groups in a stable order.
+Returns one page of password sync groups. The order is not specified and may change while paging.
 
 Sends a `GET` request to `/password-sync-groups`
 

@@ -161,6 +161,11 @@ impl SourceFilter {
     fn term(text: String) -> Self {
         SourceFilter { terms: vec![text] }
     }
+    /// An ISC filter expression as written (e.g. from a command line); not
+    /// checked locally: the server answers 400 to what it cannot parse.
+    pub fn raw(expression: impl Into<String>) -> Self {
+        Self::term(expression.into())
+    }
     /// `name eq "NAME"`.
     pub fn name_eq(name: &str) -> Self {
         Self::term(format!("name eq {}", quote(name)))
