@@ -117,7 +117,9 @@ version: 1
             format!(
                 "{f}:3: `sourceIds` needs at least two sources (1 given): a sync group joins two or more"
             ),
-            format!("{f}:9: unknown key `colour` (allowed: name, passwordPolicyId, sourceIds, renamedFrom)"),
+            format!(
+                "{f}:9: unknown key `colour` (allowed: name, passwordPolicyId or passwordPolicy, sourceIds or sources, renamedFrom)"
+            ),
             format!("{f}:11: duplicate key `version` (first at line 10)"),
         ],
         "{}",
