@@ -97,7 +97,7 @@ pub async fn run_plan(
     args: &PlanArgs,
     out: &mut impl Write,
 ) -> Result<bool, Failure> {
-    let file = args.file.display().to_string();
+    let file = crate::stdio::shown(&args.file);
     let mut desired = desired::load(&args.file)?;
     let resolution = resolve::resolve(client, &file, &mut desired).await?;
     let actual = list_with_retry(client, "listing the groups").await?;
@@ -175,7 +175,7 @@ pub async fn run_apply(
             let actual = list_with_retry(client, "listing the groups").await?;
             let plan = compute(&desired, &actual, args.prune)?;
             guard_delete_all(&plan, &actual, args.allow_delete_all)?;
-            (desired, args.prune, plan, path.display().to_string())
+            (desired, args.prune, plan, crate::stdio::shown(path))
         }
         (None, None) => {
             return Err(Failure::usage(

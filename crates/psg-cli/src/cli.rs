@@ -60,10 +60,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_progress: bool,
     /// Per-request timeout in seconds (1..3600).
-    #[arg(long, global = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, global = true, value_name = "SECS", allow_hyphen_values = true, value_parser = crate::flags::ranged::<u64>(1, 3600))]
     pub timeout: Option<u64>,
     /// Attempts per request, including the first (1..100, default 3).
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, global = true, value_name = "N", allow_hyphen_values = true, value_parser = crate::flags::ranged::<u32>(1, 100))]
     pub max_attempts: Option<u32>,
 }
 
@@ -199,10 +199,10 @@ pub enum GroupsCommand {
     #[command(after_help = "Examples:\n  psg groups list --limit 20\n  psg groups list --all -o ndjson")]
     List {
         /// Page size, 0 to 250.
-        #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u32).range(0..=250))]
+        #[arg(long, default_value_t = 250, allow_hyphen_values = true, value_parser = crate::flags::ranged::<u32>(0, 250))]
         limit: u32,
         /// Items to skip.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = crate::flags::ranged::<u64>(0, u64::MAX))]
         offset: u64,
         /// Every group, all pages (fetched concurrently, printed in order).
         #[arg(long)]

@@ -320,9 +320,10 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<DesiredGroup>, Vec<String>> {
 /// Reads a file of at most [`MAX_FILE_BYTES`] as UTF-8 text (a UTF-8 BOM is
 /// fine; UTF-16 is refused by name).
 pub fn read_text(path: &Path) -> Result<String, Failure> {
-    let shown = path.display();
-    let file = std::fs::File::open(path).map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let shown = crate::stdio::shown(path);
+    let (size, file) =
+        crate::stdio::open(path).map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
+    let size = size.unwrap_or(0);
     let too_big = || {
         Failure::usage(format!("{shown} is larger than 16 MiB; psg refuses desired-state files that large"))
     };
@@ -353,7 +354,8 @@ pub fn read_text(path: &Path) -> Result<String, Failure> {
 /// Reads and checks a desired-state file.
 pub fn load(path: &Path) -> Result<Vec<DesiredGroup>, Failure> {
     let text = read_text(path)?;
-    parse(&path.display().to_string(), &text).map_err(|problems| {
+    let shown = crate::stdio::shown(path);
+    parse(&shown, &text).map_err(|problems| {
         let n = problems.len();
         if let [one] = problems.as_slice() {
             return Failure::usage(format!("{one} (nothing was changed)"));
@@ -364,7 +366,10 @@ pub fn load(path: &Path) -> Result<Vec<DesiredGroup>, Failure> {
         } else {
             String::new()
         };
-        Failure::usage(format!("{} has {n} problems; nothing was changed:\n{shown}{more}", path.display()))
+        Failure::usage(format!(
+            "{} has {n} problems; nothing was changed:\n{shown}{more}",
+            crate::stdio::shown(path)
+        ))
     })
 }
 

@@ -31,6 +31,11 @@ impl Failure {
         Failure { message: message.into(), code: EXIT_USAGE }
     }
 
+    /// The reader of stdout went away: stop, print nothing, exit 0.
+    pub fn closed_pipe() -> Self {
+        Failure { message: String::new(), code: 0 }
+    }
+
     /// API or network trouble: exit 1.
     pub fn api(message: impl Into<String>) -> Self {
         Failure { message: message.into(), code: EXIT_API }
@@ -55,7 +60,12 @@ impl From<Error> for Failure {
 }
 
 impl From<std::io::Error> for Failure {
+    /// A closed pipe on stdout (`psg ... | head -1`) ends the command quietly
+    /// with exit 0, as other Unix tools do.
     fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failure::closed_pipe();
+        }
         Failure::api(format!("I/O error: {e}"))
     }
 }

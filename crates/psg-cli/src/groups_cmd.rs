@@ -31,11 +31,12 @@ struct GroupFile {
 }
 
 fn read_group_file(path: &Path) -> Result<GroupSpec, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-    let parsed: GroupFile = serde_norway::from_str(&text).map_err(|e| {
+    let text = crate::desired::read_text(path)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let parsed: GroupFile = serde_norway::from_str(text).map_err(|e| {
         let at = e.location().map(|l| format!(":{}", l.line())).unwrap_or_default();
-        Failure::usage(format!("{}{at}: {e} (expected name, passwordPolicyId and sourceIds)", path.display()))
+        let shown = crate::stdio::shown(path);
+        Failure::usage(format!("{shown}{at}: {e} (expected name, passwordPolicyId and sourceIds)"))
     })?;
     Ok(GroupSpec::new(parsed.name).password_policy(parsed.password_policy_id).with_sources(parsed.source_ids))
 }

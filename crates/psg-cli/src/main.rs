@@ -4,8 +4,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
-
 mod apply;
 mod catalog_cmd;
 mod cli;
@@ -14,11 +12,13 @@ mod demo;
 mod desired;
 mod execute;
 mod failure;
+mod flags;
 mod groups_cmd;
 mod output;
 mod plan;
 mod planfile;
 mod resolve;
+mod stdio;
 mod tenant;
 mod yaml;
 
@@ -46,6 +46,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Policies(command) => catalog_cmd::policies(&ctx, command, &mut out).await?,
         Command::Sources(command) => catalog_cmd::sources(&ctx, command, &mut out).await?,
         Command::Export { file, portable } => {
+            let file = file.filter(|f| !stdio::is_dash(f));
             apply::export(&ctx.client()?, file.as_deref(), portable, &mut out).await?;
             if let Some(path) = file {
                 eprintln!("wrote {}", path.display());
@@ -75,7 +76,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Demo => demo::run(&cli.global, &mut out).await?,
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "psg", &mut out);
+            clap_complete::generate(shell, &mut flags::command(), "psg", &mut out);
         }
     }
     out.flush()?;
@@ -83,10 +84,16 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match flags::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            let text = flags::render(&e);
+            if e.use_stderr() {
+                eprint!("{text}");
+            } else {
+                // Help or version: a reader that went away is not an error.
+                let _ = std::io::stdout().write_all(text.as_bytes());
+            }
             // With --detailed-exitcode, 2 means "changes": a usage error is 1.
             let detailed = std::env::args_os().any(|a| a == "--detailed-exitcode");
             return match (e.use_stderr(), detailed) {
@@ -111,6 +118,7 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        Err(failure) if failure.code == 0 => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("error: {failure}");
             // With --detailed-exitcode, 2 means "changes": every error is 1

@@ -45,6 +45,9 @@ impl SavedPlan {
 pub fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
     use std::io::Write;
     let fail = |e: &dyn std::fmt::Display| Failure::usage(format!("cannot write {}: {e}", path.display()));
+    if crate::stdio::is_dash(path) {
+        return Err(Failure::usage("psg does not write a file named '-': give a file name"));
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

@@ -1,0 +1,159 @@
+//! Everyday habits of `gh`, `kubectl` and `terraform` users, through the real
+//! `psg` binary: `-` for stdin and stdout, `--name`, multi-id deletes, closed
+//! pipes, partial listings, checked values, refused flags.
+
+use std::process::Stdio;
+
+use psg_e2e::*;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// Runs `psg ARGS` against `base` with `input` on stdin, in `dir`.
+async fn psg_stdin(base: &str, dir: &std::path::Path, args: &[&str], input: &str) -> Run {
+    let mut child = psg_command(Some(base))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("psg runs");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    drop(stdin);
+    Run::from(child.wait_with_output().await.unwrap())
+}
+
+fn no_file_named_dash(dir: &std::path::Path) {
+    assert!(!dir.join("-").exists(), "a file named '-' was created in {}", dir.display());
+}
+
+#[tokio::test]
+async fn dash_reads_stdin_and_export_writes_stdout() {
+    let emu = emulator(|b| b).await;
+    let base = emu.base_url();
+    let cat = emu.catalog();
+    let (p, s) = (&cat.password_policy_ids, &cat.source_ids);
+    let dir = temp_dir("dash");
+
+    let group = format!("name: From stdin\npasswordPolicyId: {}\nsourceIds: [{}, {}]\n", p[0], s[0], s[1]);
+    let created = psg_stdin(&base, &dir, &["groups", "create", "-f", "-", "-o", "json"], &group).await;
+    let id = serde_json::from_str::<Value>(created.ok()).unwrap()["id"].as_str().unwrap().to_string();
+
+    let change =
+        format!("name: Renamed via stdin\npasswordPolicyId: {}\nsourceIds: [{}, {}]\n", p[1], s[2], s[3]);
+    let updated = psg_stdin(&base, &dir, &["groups", "update", &id, "-f", "-", "-o", "json"], &change).await;
+    assert_eq!(serde_json::from_str::<Value>(updated.ok()).unwrap()["name"], "Renamed via stdin");
+
+    // export with no -f and with -f - both print the desired state.
+    let plain = psg(Some(&base), &["export"]).await;
+    let dash = psg_command(Some(&base)).current_dir(&dir).args(["export", "-f", "-"]).output().await.unwrap();
+    let dash = Run::from(dash);
+    assert_eq!(plain.ok(), dash.ok());
+    assert!(dash.stdout.contains("name: Renamed via stdin"), "{}", dash.stdout);
+    assert!(!dash.stderr.contains("wrote"), "{}", dash.stderr);
+
+    let desired = format!(
+        "groups:\n  - name: Renamed via stdin\n    passwordPolicyId: {}\n    sourceIds: [{}, {}]\n  - name: Second\n    passwordPolicyId: {}\n    sourceIds: [{}, {}]\n",
+        p[1], s[2], s[3], p[0], s[0], s[4]
+    );
+    let plan = psg_stdin(&base, &dir, &["plan", "-f", "-", "-o", "json"], &desired).await;
+    let doc: Value = serde_json::from_str(plan.ok()).unwrap();
+    assert_eq!(doc["summary"]["create"], 1, "{doc}");
+    let apply = psg_stdin(&base, &dir, &["apply", "-f", "-", "--yes"], &desired).await;
+    assert!(apply.ok().contains("created \"Second\""), "{}", apply.stdout);
+    assert_eq!(emu.groups().len(), 2);
+
+    // A problem in stdin is located as stdin:LINE.
+    let bad = psg_stdin(&base, &dir, &["plan", "-f", "-"], "groups:\n  - name: x\n").await;
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("stdin:2:"), "{}", bad.stderr);
+
+    let out = psg_stdin(&base, &dir, &["plan", "-f", "-", "--out", "-"], &desired).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    no_file_named_dash(&dir);
+}
+
+#[tokio::test]
+async fn a_closed_pipe_exits_0_silently() {
+    let emu = emulator(|b| b.groups(3000)).await;
+    let mut child = psg_command(Some(&emu.base_url()))
+        .args(["groups", "list", "--all", "-o", "ndjson"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().expect("one line");
+    assert!(first.starts_with('{'));
+    drop(lines); // like `head -1`: the reader goes away
+    let out = Run::from(child.wait_with_output().await.unwrap());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "", "silent");
+
+    // Help into a closed pipe too.
+    let mut child =
+        psg_command(None).arg("--help").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    let out = Run::from(child.wait_with_output().await.unwrap());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn values_are_checked_with_their_range() {
+    let limit = psg(None, &["groups", "list", "--limit", "-1"]).await;
+    assert_eq!(limit.code, 2);
+    assert!(
+        limit.stderr.starts_with("error: invalid value '-1' for '--limit': 0..250\n"),
+        "{}",
+        limit.stderr
+    );
+    for (args, needle) in [
+        (&["groups", "list", "--timeout", "0"][..], "'--timeout': 1..3600"),
+        (&["groups", "list", "--timeout", "-5"], "'--timeout': 1..3600"),
+        (&["groups", "list", "--max-attempts", "0"], "'--max-attempts': 1..100"),
+        (&["--max-attempts", "-2", "groups", "list"], "'--max-attempts': 1..100"),
+        (&["groups", "list", "--offset", "-1"], "'--offset': 0 or more"),
+        (&["groups", "list", "--limit", "lots"], "'--limit': a whole number, 0..250"),
+    ] {
+        let out = psg(None, args).await;
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
+    }
+}
+
+#[tokio::test]
+async fn commands_without_a_tenant_hide_and_refuse_client_flags() {
+    for (cmd, extra) in [("demo", &[][..]), ("completions", &["bash"][..]), ("emulator", &[][..])] {
+        let mut help = vec![cmd];
+        help.extend_from_slice(extra);
+        help.push("--help");
+        let text = psg(None, &help).await;
+        for flag in ["--base-url", "--profile", "--output", "--timeout", "--max-attempts"] {
+            assert!(!text.ok().contains(flag), "psg {cmd} --help shows {flag}");
+        }
+        for flags in [
+            &["--base-url", "https://acme.api.identitynow.com"][..],
+            &["--profile", "prod"],
+            &["-o", "json"],
+            &["--timeout", "5"],
+            &["--max-attempts", "3"],
+        ] {
+            let mut args = vec![cmd];
+            args.extend_from_slice(extra);
+            args.extend_from_slice(flags);
+            let out = psg(None, &args).await;
+            assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+            assert!(
+                out.stderr
+                    .contains(&format!("psg {cmd} does not take {}", flags[0].replace("-o", "--output"))),
+                "{args:?}: {}",
+                out.stderr
+            );
+        }
+    }
+    // Still accepted where they matter.
+    let out = psg(None, &["groups", "list", "--timeout", "5"]).await;
+    assert!(out.stderr.contains("no tenant configured"), "{}", out.stderr);
+}
