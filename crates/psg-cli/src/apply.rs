@@ -71,8 +71,19 @@ pub fn print_plan(out: &mut impl Write, plan: &Plan, file: &str) -> Result<(), F
     if plan.is_empty() {
         writeln!(out, "No changes: the tenant matches {file}.")?;
     } else {
+        let color = crate::output::color_stdout();
         for change in &plan.changes {
-            writeln!(out, "{change}")?;
+            let text = crate::output::escape_keep_lines(&change.to_string());
+            let paint = match change.action {
+                Action::Create => crate::output::Paint::Green,
+                Action::Update => crate::output::Paint::Yellow,
+                Action::Delete => crate::output::Paint::Red,
+            };
+            if color {
+                writeln!(out, "{}", crate::output::paint(&text, paint))?;
+            } else {
+                writeln!(out, "{text}")?;
+            }
         }
         writeln!(out, "Plan: {}.", plan.summary())?;
     }
@@ -112,7 +123,7 @@ pub async fn run_plan(
         Some(OutputFormat::Yaml) => {
             write!(out, "{}", serde_norway::to_string(&plan.document()).expect("plain data"))?
         }
-        Some(OutputFormat::Table) | None => {
+        Some(OutputFormat::Table | OutputFormat::Wide) | None => {
             print_resolution(out, &resolution)?;
             print_plan(out, &plan, &file)?
         }

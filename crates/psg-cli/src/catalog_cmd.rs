@@ -66,7 +66,7 @@ fn print<T: Serialize>(
     rows: impl FnOnce(&mut Table),
 ) -> Result<(), Failure> {
     match format {
-        OutputFormat::Table => {
+        OutputFormat::Table | OutputFormat::Wide => {
             let mut t = Table::new();
             t.load_preset(presets::NOTHING).set_content_arrangement(ContentArrangement::Disabled);
             rows(&mut t);

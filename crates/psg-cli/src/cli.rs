@@ -74,8 +74,10 @@ fn parse_api_version(s: &str) -> Result<psg_ext::ApiVersion, String> {
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// Aligned columns for people.
+    /// Aligned columns for people, cut to fit the terminal.
     Table,
+    /// The table with every column in full (and the creation time).
+    Wide,
     /// The API's JSON model.
     Json,
     /// The API's model as YAML.
@@ -98,7 +100,7 @@ pub enum Command {
     /// Write every group as a desired-state YAML document, ready for `apply`.
     #[command(after_help = "Example:\n  psg export --file groups.yaml")]
     Export {
-        /// Write here instead of stdout (written atomically).
+        /// Write here instead of stdout (written atomically); `-` is stdout.
         #[arg(long, short = 'f', value_name = "FILE")]
         file: Option<PathBuf>,
         /// Name policies and sources instead of giving their ids, so the file
@@ -157,7 +159,7 @@ pub enum SourcesCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
-    /// The desired-state file (YAML or JSON), as written by `psg export`.
+    /// The desired-state file (YAML or JSON), as written by `psg export`; `-` for stdin.
     #[arg(long, short = 'f', value_name = "FILE")]
     pub file: PathBuf,
     /// Also delete groups that the file does not name.
@@ -173,7 +175,7 @@ pub struct PlanArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ApplyArgs {
-    /// The desired-state file (YAML or JSON), as written by `psg export`.
+    /// The desired-state file (YAML or JSON), as written by `psg export`; `-` for stdin.
     #[arg(long, short = 'f', value_name = "FILE", required_unless_present = "plan", conflicts_with = "plan")]
     pub file: Option<PathBuf>,
     /// Also delete groups that the file does not name.
@@ -198,7 +200,7 @@ pub enum GroupsCommand {
     /// List groups: one page, or every page with --all.
     #[command(after_help = "Examples:\n  psg groups list --limit 20\n  psg groups list --all -o ndjson")]
     List {
-        /// Page size, 0 to 250.
+        /// Page size, 0 to 250 (with --all: the size of each page fetched).
         #[arg(long, default_value_t = 250, allow_hyphen_values = true, value_parser = crate::flags::ranged::<u32>(0, 250))]
         limit: u32,
         /// Items to skip.
@@ -208,11 +210,17 @@ pub enum GroupsCommand {
         #[arg(long)]
         all: bool,
     },
-    /// Show one group.
-    #[command(after_help = "Example:\n  psg groups get 2c9180887d9c0c5e017da4b4f3d2004c -o yaml")]
+    /// Show one group, by id or by name.
+    #[command(
+        after_help = "Examples:\n  psg groups get 2c9180887d9c0c5e017da4b4f3d2004c -o yaml\n  psg groups get --name Finance"
+    )]
     Get {
         /// The group id.
-        id: String,
+        #[arg(required_unless_present = "name", conflicts_with = "name")]
+        id: Option<String>,
+        /// The group's name instead of its id (exit 2 if no group or several have it).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
     },
     /// Create a group from flags or from a file.
     #[command(
@@ -228,7 +236,7 @@ pub enum GroupsCommand {
         /// A source id (repeat for each source; at least two).
         #[arg(long = "source", value_name = "ID", conflicts_with = "file")]
         sources: Vec<String>,
-        /// A JSON or YAML file with name, passwordPolicyId and sourceIds.
+        /// A JSON or YAML file with name, passwordPolicyId and sourceIds (`-` for stdin).
         #[arg(long, short = 'f', value_name = "FILE")]
         file: Option<PathBuf>,
         /// Create it even if another group already has the name.
@@ -237,35 +245,47 @@ pub enum GroupsCommand {
     },
     /// Change a group: fetches it, merges the flags, and replaces it (PUT).
     #[command(
-        after_help = "Examples:\n  psg groups update ID --name \"Finance apps\"\n  psg groups update ID --source SRC1 --source SRC3\n  psg groups update ID --file group.yaml"
+        after_help = "Examples:\n  psg groups update ID --name \"Finance apps\"\n  psg groups update ID --source SRC1 --source SRC3\n  psg groups update --name Finance --policy POLICY_ID\n  psg groups update --name Finance --new-name \"Finance apps\"\n  psg groups update ID --file group.yaml\n\nWith an ID, --name is the new name; without one, --name picks the group (exit 2 if no\ngroup or several have it) and --new-name renames it."
     )]
     Update {
-        /// The group id.
-        id: String,
-        /// New name.
-        #[arg(long, conflicts_with = "file")]
+        /// The group id (or pick it with --name).
+        #[arg(required_unless_present = "name")]
+        id: Option<String>,
+        /// With an ID: the new name. Without: the name of the group to change.
+        #[arg(long, value_name = "NAME")]
         name: Option<String>,
+        /// New name (when --name picks the group).
+        #[arg(long, value_name = "NAME", conflicts_with = "file")]
+        new_name: Option<String>,
         /// New password policy id.
         #[arg(long, conflicts_with = "file")]
         policy: Option<String>,
         /// New list of sources (repeat for each; replaces the old list).
         #[arg(long = "source", value_name = "ID", conflicts_with = "file")]
         sources: Vec<String>,
-        /// A JSON or YAML file with the whole group.
+        /// A JSON or YAML file with the whole group (`-` for stdin).
         #[arg(long, short = 'f', value_name = "FILE")]
         file: Option<PathBuf>,
         /// Rename it even if another group already has the name.
         #[arg(long)]
         allow_duplicate_name: bool,
     },
-    /// Delete groups (asks on a terminal; elsewhere needs --yes).
-    #[command(after_help = "Example:\n  psg groups delete ID1 ID2 --yes")]
+    /// Delete groups: tries every one, then reports (asks on a terminal; elsewhere needs --yes).
+    #[command(
+        after_help = "Examples:\n  psg groups delete ID1 ID2 --yes\n  psg groups delete --name Finance --yes\n  psg groups delete ID1 ID2 --yes --ignore-not-found -o json\n\n-o json prints {\"deleted\": [...], \"notFound\": [...], \"failed\": [{\"id\": ..., \"error\": ...}]}.\nExit 1 if any failed or was not found (with --ignore-not-found, not found counts as done)."
+    )]
     Delete {
         /// Group ids.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "names")]
         ids: Vec<String>,
+        /// Delete the group of this name (repeatable; exit 2 if no group or several have it).
+        #[arg(long = "name", value_name = "NAME")]
+        names: Vec<String>,
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Ids that do not exist count as deleted (exit 0 for them).
+        #[arg(long)]
+        ignore_not_found: bool,
     },
 }

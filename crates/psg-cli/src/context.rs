@@ -85,9 +85,10 @@ impl Context {
         Ok(self.builder()?.build()?)
     }
 
-    /// Whether progress bars are drawn: stderr is a terminal and not `--no-progress`.
+    /// Whether progress bars are drawn: stderr is a terminal, not
+    /// `--no-progress`, and no `-v` (log lines would cut through the bar).
     pub fn progress_enabled(&self) -> bool {
-        !self.global.no_progress && std::io::stderr().is_terminal()
+        !self.global.no_progress && self.global.verbose == 0 && std::io::stderr().is_terminal()
     }
 
     /// A progress bar on stderr when [`Context::progress_enabled`]; hidden otherwise.

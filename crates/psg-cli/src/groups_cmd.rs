@@ -72,19 +72,28 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
     match command {
         GroupsCommand::List { limit, offset, all } => {
             if all {
-                list_all(ctx, &client, offset, out).await
+                if limit == 0 {
+                    return Err(Failure::usage("--all needs a page size of 1 to 250 (--limit)"));
+                }
+                list_all(ctx, &client, limit, offset, out).await
             } else {
                 let page = client.list_groups().limit(limit).offset(offset).page().await?;
                 output::print_groups(out, ctx.format, &page.items)?;
-                if ctx.format == OutputFormat::Table
-                    && let Some(total) = page.total
+                out.flush()?;
+                if let Some(total) = page.total
+                    && (page.items.len() as u64) < total
                 {
-                    eprintln!("{} of {total} group(s) from offset {offset}", page.items.len());
+                    eprintln!("{} of {total} groups; --all for every page", page.items.len());
                 }
                 Ok(())
             }
         }
-        GroupsCommand::Get { id } => {
+        GroupsCommand::Get { id, name } => {
+            let id = match (id, name) {
+                (Some(id), _) => id,
+                (None, Some(name)) => id_of_name(&client, &name).await?,
+                (None, None) => return Err(Failure::usage("give the group's id, or --name NAME")),
+            };
             let group = client.get_group(&id).await?;
             output::print_group(out, ctx.format, &group)
         }
@@ -105,19 +114,38 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
             };
             output::print_group(out, ctx.format, &created)
         }
-        GroupsCommand::Update { id, name, policy, sources, file, allow_duplicate_name } => {
-            let renaming = name.is_some() || file.is_some();
+        GroupsCommand::Update { id, name, new_name, policy, sources, file, allow_duplicate_name } => {
+            // With an id, --name is the new name; without one, it picks the group.
+            let (id, new_name) = match id {
+                Some(id) => {
+                    if name.is_some() && new_name.is_some() {
+                        return Err(Failure::usage(
+                            "with an ID, --name is the new name: give --name or --new-name, not both",
+                        ));
+                    }
+                    (id, name.or(new_name))
+                }
+                None => {
+                    let name = name.unwrap_or_default();
+                    (id_of_name(&client, &name).await?, new_name)
+                }
+            };
+            let renaming = new_name.is_some() || file.is_some();
             let new = match file {
                 Some(path) => read_group_file(&path)?,
                 None => {
-                    if name.is_none() && policy.is_none() && sources.is_empty() {
+                    if new_name.is_none() && policy.is_none() && sources.is_empty() {
                         return Err(Failure::usage(
-                            "nothing to change: give --name, --policy, --source or --file",
+                            "nothing to change: give --name (with an ID) or --new-name, --policy, --source or --file",
                         ));
                     }
-                    let current = client.get_group(&id).await?;
+                    let current = client.get_group(&id).await.map_err(|e| {
+                        let mut f = Failure::from(e);
+                        f.message = format!("updating group {id}: reading it first failed: {}", f.message);
+                        f
+                    })?;
                     let mut merged = GroupSpec::from(&current);
-                    if let Some(n) = name {
+                    if let Some(n) = new_name {
                         merged.name = n;
                     }
                     if let Some(p) = policy {
@@ -135,32 +163,28 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
             let updated = client.update_group(&id, &new).await?;
             output::print_group(out, ctx.format, &updated)
         }
-        GroupsCommand::Delete { ids, yes } => {
-            confirm(yes, &format!("Delete {} group(s): {}?", ids.len(), ids.join(", ")))?;
-            let mut deleted = Vec::new();
-            for id in &ids {
-                client.delete_group(id).await?;
-                deleted.push(id.clone());
-                if ctx.format == OutputFormat::Table {
-                    writeln!(out, "deleted {id}")?;
-                }
-            }
-            match ctx.format {
-                OutputFormat::Table => {}
-                OutputFormat::Ndjson => {
-                    for id in &deleted {
-                        writeln!(out, "{}", serde_json::json!({"deleted": id}))?;
-                    }
-                }
-                OutputFormat::Json => writeln!(out, "{}", serde_json::json!({"deleted": deleted}))?,
-                OutputFormat::Yaml => write!(
-                    out,
-                    "{}",
-                    serde_norway::to_string(&serde_json::json!({"deleted": deleted})).expect("plain data")
-                )?,
-            }
-            Ok(())
+        GroupsCommand::Delete { ids, names, yes, ignore_not_found } => {
+            crate::delete_cmd::run(ctx, &client, ids, names, yes, ignore_not_found, out).await
         }
+    }
+}
+
+/// The id of the one group named `name`; exit 2 if none or several have it.
+pub async fn id_of_name(client: &Client, name: &str) -> Result<String, Failure> {
+    let groups = list_with_retry(client, "listing the groups to find the name").await?;
+    let ids: Vec<&str> = groups.iter().filter(|g| g.fields.name == name).map(|g| g.id.as_str()).collect();
+    match ids.as_slice() {
+        [one] => Ok((*one).to_string()),
+        [] => Err(Failure::usage(format!(
+            "no group is named {}: check the name with psg groups list",
+            output::quoted(name)
+        ))),
+        many => Err(Failure::usage(format!(
+            "{} groups are named {} ({}): give the id instead",
+            many.len(),
+            output::quoted(name),
+            many.join(", ")
+        ))),
     }
 }
 
@@ -181,15 +205,25 @@ async fn refuse_taken_name(client: &Client, name: &str, except: Option<&str>) ->
     )))
 }
 
-/// Streams every group; NDJSON is written as pages arrive, other formats at the end.
-async fn list_all(ctx: &Context, client: &Client, offset: u64, out: &mut impl Write) -> Result<(), Failure> {
-    let bar = if ctx.progress_enabled() {
+/// Streams every group in pages of `limit`; NDJSON is written as pages
+/// arrive, other formats at the end.
+async fn list_all(
+    ctx: &Context,
+    client: &Client,
+    limit: u32,
+    offset: u64,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    // Lines streamed to the terminal the bar is drawn on would interleave
+    // with it: no bar then.
+    let streaming_to_terminal = ctx.format == OutputFormat::Ndjson && std::io::stdout().is_terminal();
+    let bar = if ctx.progress_enabled() && !streaming_to_terminal {
         let first = client.list_groups().limit(0).offset(offset).page().await?;
         ctx.progress(first.total.unwrap_or(0).saturating_sub(offset), "listing")
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut stream = client.list_groups().offset(offset).stream();
+    let mut stream = client.list_groups().limit(limit).offset(offset).stream();
     let mut buffered = Vec::new();
     while let Some(item) = stream.next().await {
         let group = item.inspect_err(|_| bar.abandon())?;

@@ -8,6 +8,7 @@ mod apply;
 mod catalog_cmd;
 mod cli;
 mod context;
+mod delete_cmd;
 mod demo;
 mod desired;
 mod execute;
@@ -29,11 +30,18 @@ use failure::{EXIT_API, EXIT_USAGE, Failure};
 fn init_tracing(verbose: u8) {
     let default = match verbose {
         0 => "error",
-        1 => "psg_ext=info,psg_cli=info,psg_emulator=info,warn",
-        _ => "psg_ext=debug,psg_cli=debug,psg_emulator=debug,info",
+        // -v: one line per HTTP request; -vv: retries, waits, token events.
+        1 => "psg=info,psg_ext=info,psg_cli=info,psg_emulator=info,warn",
+        _ => "psg=debug,psg_ext=debug,psg_cli=debug,psg_emulator=debug,info",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PSG_LOG").unwrap_or_else(|_| default.into());
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .with_target(false)
+        // Escapes only for a terminal: logs to a file or pipe stay plain.
+        .with_ansi(output::color_stderr())
+        .init();
 }
 
 /// Runs the command; `Ok` carries the exit code.
@@ -120,7 +128,8 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(failure) if failure.code == 0 => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {failure}");
+            // Names in messages may hold control characters: never let them act.
+            eprintln!("error: {}", output::escape_keep_lines(&failure.message));
             // With --detailed-exitcode, 2 means "changes": every error is 1
             // (an interruption keeps 130).
             let code = if detailed && failure.code == EXIT_USAGE { EXIT_API } else { failure.code };

@@ -1,8 +1,8 @@
-//! Printing groups as a table, JSON, YAML or NDJSON.
+//! Printing groups as a table, JSON, YAML or NDJSON; names made safe for a
+//! terminal; colour only where it belongs.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
-use comfy_table::{ContentArrangement, Table, presets};
 use psg_ext::Group;
 
 use crate::cli::OutputFormat;
@@ -18,29 +18,159 @@ fn format_time(t: std::time::SystemTime) -> String {
     chrono::DateTime::<chrono::Utc>::from(t).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-/// A table of groups with aligned columns.
-pub fn table(groups: &[Group]) -> String {
-    let mut t = Table::new();
-    t.load_preset(presets::NOTHING).set_content_arrangement(ContentArrangement::Disabled);
-    t.set_header(["ID", "NAME", "POLICY", "SOURCES", "MODIFIED"]);
-    for g in groups {
-        t.add_row([
-            g.id.clone(),
-            g.name.clone(),
-            g.password_policy_id.clone(),
-            g.source_ids.join(","),
-            g.modified.map(format_time).unwrap_or_default(),
-        ]);
+/// `text` with every control character written as an escape (`\e`, `\a`,
+/// `\n`, `\t`, `\r`, else `\u{..}`), so that a name cannot move the cursor,
+/// ring the bell or break a line.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\u{1b}' => out.push_str("\\e"),
+            '\u{7}' => out.push_str("\\a"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
     }
-    let mut out = t.to_string().lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
-    out.push('\n');
     out
+}
+
+/// Like [`escape`], but keeps line breaks: for multi-line messages.
+pub fn escape_keep_lines(text: &str) -> String {
+    text.split('\n').map(escape).collect::<Vec<_>>().join("\n")
+}
+
+/// A name in double quotes, escaped.
+pub fn quoted(name: &str) -> String {
+    format!("\"{}\"", escape(name).replace('"', "\\\""))
+}
+
+/// Whether `NO_COLOR` asks for no colour (set and not empty, as no-color.org says).
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("TERM").is_some_and(|t| t == "dumb")
+}
+
+/// Colour on stdout: a terminal, and no `NO_COLOR`.
+pub fn color_stdout() -> bool {
+    std::io::stdout().is_terminal() && !no_color()
+}
+
+/// Colour on stderr (logs): a terminal, and no `NO_COLOR`.
+pub fn color_stderr() -> bool {
+    std::io::stderr().is_terminal() && !no_color()
+}
+
+/// Colours for plan lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paint {
+    /// Creates.
+    Green,
+    /// Updates.
+    Yellow,
+    /// Deletes.
+    Red,
+}
+
+/// `text` in `paint` (each line on its own, so a pager keeps the colour).
+pub fn paint(text: &str, paint: Paint) -> String {
+    let code = match paint {
+        Paint::Green => "32",
+        Paint::Yellow => "33",
+        Paint::Red => "31",
+    };
+    text.split('\n').map(|l| format!("\u{1b}[{code}m{l}\u{1b}[0m")).collect::<Vec<_>>().join("\n")
+}
+
+/// The width tables must fit: the terminal's, when stdout is one.
+pub fn terminal_width() -> Option<usize> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    console::Term::stdout().size_checked().map(|(_, cols)| usize::from(cols)).filter(|&c| c > 0)
+}
+
+/// Narrowest a truncated column gets.
+const MIN_COLUMN: usize = 6;
+/// Between columns.
+const GAP: &str = "  ";
+
+/// Rows as aligned columns. With `width`, the columns marked `shrink` are
+/// cut (ending in `…`), widest first, until the lines fit.
+fn render_table(header: &[&str], shrink: &[bool], rows: Vec<Vec<String>>, width: Option<usize>) -> String {
+    let cols = header.len();
+    let mut widths: Vec<usize> = header.iter().map(|h| console::measure_text_width(h)).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(console::measure_text_width(cell));
+        }
+    }
+    if let Some(limit) = width {
+        let total = |w: &[usize]| w.iter().sum::<usize>() + GAP.len() * cols.saturating_sub(1);
+        while total(&widths) > limit {
+            let widest = (0..cols)
+                .filter(|&i| shrink[i] && widths[i] > MIN_COLUMN.max(console::measure_text_width(header[i])))
+                .max_by_key(|&i| widths[i]);
+            match widest {
+                Some(i) => widths[i] -= 1,
+                None => break,
+            }
+        }
+    }
+    let mut out = String::new();
+    let header_row: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header_row).chain(rows.iter()) {
+        let mut line = String::new();
+        for (i, (cell, &w)) in row.iter().zip(&widths).enumerate() {
+            let cell = console::truncate_str(cell, w, "…");
+            line.push_str(&cell);
+            if i + 1 < cols {
+                let pad = w.saturating_sub(console::measure_text_width(&cell));
+                line.push_str(&" ".repeat(pad));
+                line.push_str(GAP);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A table of groups: `width` cuts long ids and names to fit; `wide` adds
+/// the creation time and never cuts.
+pub fn table(groups: &[Group], width: Option<usize>, wide: bool) -> String {
+    let mut header = vec!["ID", "NAME", "POLICY", "SOURCES", "MODIFIED"];
+    let mut shrink = vec![true, true, true, true, false];
+    if wide {
+        header.push("CREATED");
+        shrink.push(false);
+    }
+    let rows = groups
+        .iter()
+        .map(|g| {
+            let mut row = vec![
+                escape(&g.id),
+                escape(&g.name),
+                escape(&g.password_policy_id),
+                escape(&g.source_ids.join(",")),
+                g.modified.map(format_time).unwrap_or_default(),
+            ];
+            if wide {
+                row.push(g.created.map(format_time).unwrap_or_default());
+            }
+            row
+        })
+        .collect();
+    render_table(&header, &shrink, rows, if wide { None } else { width })
 }
 
 /// Prints a list of groups in `format`.
 pub fn print_groups(out: &mut impl Write, format: OutputFormat, groups: &[Group]) -> Result<(), Failure> {
     match format {
-        OutputFormat::Table => write!(out, "{}", table(groups))?,
+        OutputFormat::Table => write!(out, "{}", table(groups, terminal_width(), false))?,
+        OutputFormat::Wide => write!(out, "{}", table(groups, None, true))?,
         OutputFormat::Json => writeln!(out, "{}", to_json(&groups))?,
         OutputFormat::Yaml => write!(out, "{}", serde_norway::to_string(&groups).expect("models serialise"))?,
         OutputFormat::Ndjson => {
@@ -55,7 +185,7 @@ pub fn print_groups(out: &mut impl Write, format: OutputFormat, groups: &[Group]
 /// Prints one group in `format`.
 pub fn print_group(out: &mut impl Write, format: OutputFormat, group: &Group) -> Result<(), Failure> {
     match format {
-        OutputFormat::Table => write!(out, "{}", table(std::slice::from_ref(group)))?,
+        OutputFormat::Table | OutputFormat::Wide => print_groups(out, format, std::slice::from_ref(group))?,
         OutputFormat::Json => writeln!(out, "{}", to_json(group))?,
         OutputFormat::Yaml => write!(out, "{}", serde_norway::to_string(group).expect("models serialise"))?,
         OutputFormat::Ndjson => print_ndjson(out, group)?,
@@ -80,11 +210,31 @@ mod tests {
 
     #[test]
     fn table_columns_are_aligned() {
-        let t = table(&[group("1", "short"), group("22222", "a much longer name")]);
+        let t = table(&[group("1", "short"), group("22222", "a much longer name")], None, false);
         let lines: Vec<_> = t.lines().collect();
-        let col = |l: &str| l.find("POLICY").or_else(|| l.find(" p ").map(|i| i + 1)).unwrap();
+        let col = |l: &str| l.find("POLICY").or_else(|| l.find(" p ").map(|i| i + 2)).unwrap();
         assert_eq!(col(lines[0]), col(lines[1]));
         assert_eq!(col(lines[1]), col(lines[2]));
+    }
+
+    #[test]
+    fn tables_fit_a_width_and_wide_never_cuts() {
+        let long = "n".repeat(200);
+        let t = table(&[group(&"i".repeat(64), &long)], Some(80), false);
+        for line in t.lines() {
+            assert!(console::measure_text_width(line) <= 80, "{line}");
+        }
+        assert!(t.contains('…'));
+        let w = table(&[group(&"i".repeat(64), &long)], Some(80), true);
+        assert!(w.contains(&long) && !w.contains('…'));
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape("a\u{1b}[31mb\u{7}c\nd\te"), "a\\e[31mb\\ac\\nd\\te");
+        assert_eq!(quoted("x\"y"), "\"x\\\"y\"");
+        let t = table(&[group("1", "evil\u{1b}]0;title\u{7}\nname")], None, false);
+        assert!(!t.contains('\u{1b}') && !t.contains('\u{7}') && t.lines().count() == 2, "{t}");
     }
 
     #[test]
@@ -97,5 +247,20 @@ mod tests {
         let mut out = Vec::new();
         print_groups(&mut out, OutputFormat::Ndjson, &[group("1", "a"), group("2", "b")]).unwrap();
         assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaped_text_has_no_control_characters(s in ".*") {
+            proptest::prop_assert!(!escape(&s).chars().any(char::is_control));
+        }
+
+        #[test]
+        fn tables_never_exceed_the_width_when_they_can_fit(name in ".{0,300}", width in 60usize..300) {
+            let t = table(&[group("2c9180887d9c0c5e017da4b4f3d2004c", &name)], Some(width), false);
+            for line in t.lines() {
+                proptest::prop_assert!(console::measure_text_width(line) <= width, "{}", line);
+            }
+        }
     }
 }

@@ -22,6 +22,8 @@ use crate::secret::Secret;
 /// What the request hook did for the attempt running in this task.
 #[derive(Default)]
 struct AttemptSlot {
+    /// The path and query it was sent to (for the `-v` log line).
+    path: Option<String>,
     /// The token it sent.
     token: Option<Secret>,
     /// Why it could not get one.
@@ -78,7 +80,15 @@ impl RequestHook for SendHook {
                 .map_err(|_| "the access token contains characters not allowed in a header".to_string())?;
             value.set_sensitive(true);
             request.headers_mut().insert(AUTHORIZATION, value);
-            let _ = ATTEMPT.try_with(|slot| slot.borrow_mut().token = Some(token));
+            let path = match request.url().query() {
+                Some(q) => format!("{}?{q}", request.url().path()),
+                None => request.url().path().to_string(),
+            };
+            let _ = ATTEMPT.try_with(|slot| {
+                let mut slot = slot.borrow_mut();
+                slot.token = Some(token);
+                slot.path = Some(path);
+            });
             Ok(())
         })
     }
@@ -266,7 +276,8 @@ impl Client {
         Fut: Future<Output = Result<ResponseValue<T>, psg_client::Error<ApiErrorBody>>>,
     {
         let Operation { id, method, path, .. } = op.operation;
-        let span = tracing::info_span!("psg.operation", op = id, method = method, path = path);
+        // Shown from -vv on (debug); -v has one line per request without it.
+        let span = tracing::debug_span!("psg.operation", op = id, method = method, path = path);
         self.call_inner(&op, send).instrument(span).await
     }
 
@@ -294,19 +305,34 @@ impl Client {
                 return Err(e);
             }
             let elapsed_ms = started.elapsed().as_millis() as u64;
+            let method = op.operation.method;
+            let path = slot.path.as_deref().unwrap_or(op.operation.path);
             let failure = match result {
                 Ok(value) => {
                     inner.budget.on_success();
-                    tracing::debug!(
-                        attempt,
-                        status = value.status().as_u16(),
-                        elapsed_ms,
-                        "attempt succeeded"
-                    );
+                    let status = value.status().as_u16();
+                    tracing::info!(%method, %path, status, elapsed_ms, attempt, "http request");
                     return Ok(Reply::Value(value));
                 }
                 Err(e) => classify(e, meta).await,
             };
+            let status = match &failure {
+                AttemptFailure::Response(r) => Some(r.status.as_u16().to_string()),
+                AttemptFailure::Transport(e) => Some(
+                    match e.kind() {
+                        TransportKind::Connect => "connect-failed",
+                        TransportKind::Timeout => "timed-out",
+                        TransportKind::Lost => "connection-lost",
+                    }
+                    .to_string(),
+                ),
+                AttemptFailure::Decode(..) => Some("undecodable-body".to_string()),
+                // Refused before sending: no HTTP request to log.
+                AttemptFailure::Refused(_) => None,
+            };
+            if let Some(status) = status {
+                tracing::info!(%method, %path, %status, elapsed_ms, attempt, "http request");
+            }
             let outcome = match &failure {
                 AttemptFailure::Response(r) => {
                     Outcome::Status { code: r.status.as_u16(), retry_after: parse_retry_after(&r.headers) }
@@ -324,7 +350,7 @@ impl Client {
                 && may_have_acted
                 && op.operation.method == "DELETE"
             {
-                tracing::info!(attempt, "404 after an attempt whose answer was lost: the delete happened");
+                tracing::debug!(attempt, "404 after an attempt whose answer was lost: the delete happened");
                 return Ok(Reply::AlreadyGone);
             }
             may_have_acted |= match outcome {
@@ -341,7 +367,7 @@ impl Client {
                 && inner.auth.can_refresh()
                 && !refreshed_after_401
             {
-                tracing::info!(attempt, elapsed_ms, "401: refreshing the token and replaying once");
+                tracing::debug!(attempt, elapsed_ms, "401: refreshing the token and replaying once");
                 if let Some(token) = &slot.token {
                     inner.auth.invalidate(token);
                 }
@@ -367,7 +393,7 @@ impl Client {
             }
             match decision {
                 Decision::RetryAfter(wait) => {
-                    tracing::info!(
+                    tracing::debug!(
                         attempt,
                         ?outcome,
                         tracking_id,
@@ -378,7 +404,7 @@ impl Client {
                     tokio::time::sleep(wait).await;
                 }
                 Decision::GiveUp(reason) => {
-                    tracing::warn!(
+                    tracing::debug!(
                         attempt,
                         ?outcome,
                         ?reason,
