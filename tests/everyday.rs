@@ -157,3 +157,164 @@ async fn commands_without_a_tenant_hide_and_refuse_client_flags() {
     let out = psg(None, &["groups", "list", "--timeout", "5"]).await;
     assert!(out.stderr.contains("no tenant configured"), "{}", out.stderr);
 }
+
+/// Creates a group through the emulator's API (not through psg).
+async fn create(base: &str, name: &str, emu: &psg_emulator::EmulatorHandle, n: usize) -> String {
+    let cat = emu.catalog();
+    let (p, s) = (&cat.password_policy_ids, &cat.source_ids);
+    let run = psg(
+        Some(base),
+        &[
+            "groups",
+            "create",
+            "--name",
+            name,
+            "--policy",
+            &p[n % p.len()],
+            "--source",
+            &s[n % s.len()],
+            "--source",
+            &s[(n + 1) % s.len()],
+            "--allow-duplicate-name",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    serde_json::from_str::<Value>(run.ok()).unwrap()["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn name_instead_of_id_for_get_update_delete() {
+    let emu = emulator(|b| b).await;
+    let base = emu.base_url();
+    let finance = create(&base, "Finance", &emu, 0).await;
+    create(&base, "Twin", &emu, 1).await;
+    create(&base, "Twin", &emu, 2).await;
+
+    let got = psg(Some(&base), &["groups", "get", "--name", "Finance", "-o", "json"]).await;
+    assert_eq!(serde_json::from_str::<Value>(got.ok()).unwrap()["id"], finance.as_str());
+
+    for args in [&["groups", "get", "--name", "Twin"][..], &["groups", "get", "--name", "Nobody"]] {
+        let out = psg(Some(&base), args).await;
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+    }
+    let twin = psg(Some(&base), &["groups", "get", "--name", "Twin"]).await;
+    assert!(twin.stderr.contains("2 groups are named \"Twin\""), "{}", twin.stderr);
+    let nobody = psg(Some(&base), &["groups", "get", "--name", "Nobody"]).await;
+    assert!(nobody.stderr.contains("no group is named \"Nobody\""), "{}", nobody.stderr);
+
+    let cat = emu.catalog();
+    let p = &cat.password_policy_ids;
+    let updated = psg(
+        Some(&base),
+        &[
+            "groups",
+            "update",
+            "--name",
+            "Finance",
+            "--new-name",
+            "Finance apps",
+            "--policy",
+            &p[3],
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    let v: Value = serde_json::from_str(updated.ok()).unwrap();
+    assert_eq!((v["id"].as_str().unwrap(), v["name"].as_str().unwrap()), (finance.as_str(), "Finance apps"));
+    assert_eq!(emu.groups().iter().find(|g| g.id == finance).unwrap().password_policy_id, p[3]);
+    let twin = psg(Some(&base), &["groups", "update", "--name", "Twin", "--policy", &p[0]]).await;
+    assert_eq!(twin.code, 2, "{}", twin.stderr);
+
+    let deleted =
+        psg(Some(&base), &["groups", "delete", "--name", "Finance apps", "--yes", "-o", "json"]).await;
+    let v: Value = serde_json::from_str(deleted.ok()).unwrap();
+    assert_eq!(v["deleted"], serde_json::json!([finance]));
+    assert_eq!(emu.groups().len(), 2);
+    let twin = psg(Some(&base), &["groups", "delete", "--name", "Twin", "--yes"]).await;
+    assert_eq!(twin.code, 2, "{}", twin.stderr);
+    assert_eq!(emu.groups().len(), 2, "nothing deleted when the name is ambiguous");
+}
+
+#[tokio::test]
+async fn delete_tries_every_id_then_reports() {
+    let emu = emulator(|b| b).await;
+    let base = emu.base_url();
+    let a = create(&base, "A", &emu, 0).await;
+    let b = create(&base, "B", &emu, 1).await;
+    let missing = "2c9180887d9c0c5e017da4b4f3d20000";
+
+    // The missing id comes first: the others are still tried.
+    let out = psg(Some(&base), &["groups", "delete", missing, &a, "--yes", "-o", "json"]).await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v, serde_json::json!({"deleted": [a], "notFound": [missing], "failed": []}));
+    assert!(out.stderr.contains("1 not found"), "{}", out.stderr);
+    assert_eq!(emu.groups().len(), 1);
+
+    let out =
+        psg(Some(&base), &["groups", "delete", missing, &b, "--yes", "--ignore-not-found", "-o", "json"])
+            .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v, serde_json::json!({"deleted": [b], "notFound": [missing], "failed": []}));
+    assert!(emu.groups().is_empty());
+
+    // Every request fails: each id is reported with its error, exit 1.
+    let broken = emulator(|b| b.groups(2).faults("500=1".parse().unwrap(), 1)).await;
+    let ids: Vec<String> = broken.groups().into_iter().map(|g| g.id).collect();
+    let out = psg(
+        Some(&broken.base_url()),
+        &["groups", "delete", &ids[0], &ids[1], "--yes", "--max-attempts", "1", "-o", "json"],
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let failed = v["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 2, "{v}");
+    assert_eq!(failed[1]["id"], ids[1].as_str());
+    assert!(failed[0]["error"].as_str().unwrap().contains("500"), "{v}");
+    let requests: u64 = broken
+        .stats()
+        .requests
+        .iter()
+        .filter(|(k, _)| k.starts_with("DELETE"))
+        .flat_map(|(_, s)| s.values())
+        .sum();
+    assert_eq!(requests, 2, "both were tried");
+}
+
+#[tokio::test]
+async fn a_partial_listing_says_so_on_stderr_in_every_format() {
+    let emu = emulator(|b| b.groups(620)).await;
+    let base = emu.base_url();
+    for format in ["json", "yaml", "ndjson", "table", "wide"] {
+        let out = psg(Some(&base), &["groups", "list", "-o", format]).await;
+        out.ok();
+        assert!(out.stderr.contains("250 of 620 groups; --all for every page"), "{format}: {}", out.stderr);
+    }
+    let all = psg(Some(&base), &["groups", "list", "--all", "-o", "ndjson"]).await;
+    assert_eq!(all.ok().lines().count(), 620);
+    assert!(!all.stderr.contains("of 620"), "{}", all.stderr);
+    let whole = psg(Some(&base), &["groups", "list", "--offset", "600", "--limit", "50", "-o", "json"]).await;
+    assert!(whole.stderr.contains("20 of 620 groups"), "{}", whole.stderr);
+}
+
+#[tokio::test]
+async fn all_with_limit_uses_it_as_the_page_size() {
+    let emu = emulator(|b| b.groups(30)).await;
+    let out = psg(Some(&emu.base_url()), &["groups", "list", "--all", "--limit", "7", "-o", "ndjson"]).await;
+    assert_eq!(out.ok().lines().count(), 30);
+    let lists: u64 = emu
+        .stats()
+        .requests
+        .iter()
+        .filter(|(k, _)| k.starts_with("GET") && k.ends_with("password-sync-groups"))
+        .flat_map(|(_, s)| s.values())
+        .sum();
+    assert!((5..=6).contains(&lists), "30 groups in pages of 7: {lists} list requests");
+    let zero = psg(Some(&emu.base_url()), &["groups", "list", "--all", "--limit", "0"]).await;
+    assert_eq!(zero.code, 2, "{}", zero.stderr);
+}
