@@ -227,6 +227,15 @@ async fn name_instead_of_id_for_get_update_delete() {
     assert_eq!(emu.groups().iter().find(|g| g.id == finance).unwrap().password_policy_id, p[3]);
     let twin = psg(Some(&base), &["groups", "update", "--name", "Twin", "--policy", &p[0]]).await;
     assert_eq!(twin.code, 2, "{}", twin.stderr);
+    // The read before an update is reported as part of the update.
+    let gone =
+        psg(Some(&base), &["groups", "update", "2c9180887d9c0c5e017da4b4f3d20000", "--policy", &p[0]]).await;
+    assert_eq!(gone.code, 1, "{}", gone.stderr);
+    assert!(
+        gone.stderr.starts_with("error: updating group 2c9180887d9c0c5e017da4b4f3d20000:"),
+        "{}",
+        gone.stderr
+    );
 
     let deleted =
         psg(Some(&base), &["groups", "delete", "--name", "Finance apps", "--yes", "-o", "json"]).await;
@@ -317,4 +326,105 @@ async fn all_with_limit_uses_it_as_the_page_size() {
     assert!((5..=6).contains(&lists), "30 groups in pages of 7: {lists} list requests");
     let zero = psg(Some(&emu.base_url()), &["groups", "list", "--all", "--limit", "0"]).await;
     assert_eq!(zero.code, 2, "{}", zero.stderr);
+}
+
+/// A tiny API on 127.0.0.1 whose writes answer 400 with texts that end in
+/// full stops, as ISC's do; reads answer one group. Returns its base URL.
+async fn dotted_400_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut reader = BufReader::new(read);
+                loop {
+                    let mut head = Vec::new();
+                    let mut line = String::new();
+                    let mut length = 0usize;
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        head.push(line.clone());
+                    }
+                    let mut body = vec![0; length];
+                    tokio::io::AsyncReadExt::read_exact(&mut reader, &mut body).await.unwrap();
+                    let first = head.first().cloned().unwrap_or_default();
+                    let group =
+                        r#"{"id":"g1","name":"Finance","passwordPolicyId":"p1","sourceIds":["s1","s2"]}"#;
+                    let (status, text) = if first.contains("/oauth/token") {
+                        (
+                            "200 OK",
+                            r#"{"access_token":"tok","token_type":"bearer","expires_in":3600}"#.to_string(),
+                        )
+                    } else if first.starts_with("GET") && first.contains("password-sync-groups?") {
+                        ("200 OK", format!("[{group}]"))
+                    } else if first.starts_with("GET") {
+                        ("200 OK", group.to_string())
+                    } else {
+                        (
+                            "400 Bad Request",
+                            r#"{"detailCode":"400.1 Bad Request Content","trackingId":"t123","messages":[{"locale":"en-US","localeOrigin":"DEFAULT","text":"The request was syntactically correct but its content is semantically invalid."}],"causes":[{"locale":"en-US","localeOrigin":"DEFAULT","text":"sourceIds must name password-managed sources."}]}"#.to_string(),
+                        )
+                    };
+                    let response = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nx-total-count: 1\r\ncontent-length: {}\r\n\r\n{text}",
+                        text.len()
+                    );
+                    if write.write_all(response.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    base
+}
+
+fn no_doubled_punctuation(text: &str) {
+    for bad in ["..", ".;", ".)", ". (", ";;", ": :", ".:", "!.", "?."] {
+        assert!(!text.contains(bad), "doubled punctuation {bad:?} in {text:?}");
+    }
+}
+
+#[tokio::test]
+async fn texts_of_a_400_have_no_doubled_punctuation_and_update_names_its_operation() {
+    let base = dotted_400_server().await;
+    let create = psg(
+        Some(&base),
+        &["groups", "create", "--name", "X", "--policy", "p", "--source", "a", "--source", "b"],
+    )
+    .await;
+    assert_eq!(create.code, 1, "{}", create.stderr);
+    assert!(
+        create.stderr.contains("semantically invalid") && create.stderr.contains("t123"),
+        "{}",
+        create.stderr
+    );
+    no_doubled_punctuation(&create.stderr);
+
+    let update = psg(Some(&base), &["groups", "update", "g1", "--policy", "p2"]).await;
+    assert_eq!(update.code, 1, "{}", update.stderr);
+    assert!(update.stderr.contains("updatePasswordSyncGroup"), "names the update: {}", update.stderr);
+    assert!(!update.stderr.contains("getPasswordSyncGroup"), "{}", update.stderr);
+    no_doubled_punctuation(&update.stderr);
+
+    let dir = temp_dir("dotted");
+    let file = dir.join("g.yaml");
+    std::fs::write(&file, "groups:\n  - name: Finance\n    passwordPolicyId: p9\n    sourceIds: [s1, s2]\n")
+        .unwrap();
+    let apply =
+        psg(Some(&base), &["apply", "-f", file.to_str().unwrap(), "--yes", "--max-attempts", "1"]).await;
+    assert_eq!(apply.code, 1, "{}", apply.stderr);
+    assert!(apply.stderr.contains("Finance"), "names the group: {}", apply.stderr);
+    no_doubled_punctuation(&apply.stderr);
 }

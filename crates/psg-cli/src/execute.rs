@@ -133,9 +133,10 @@ fn worth_retrying(e: &Error) -> bool {
 }
 
 fn describe(change: &Change, e: &Error) -> String {
+    let text = crate::failure::error_text(e);
     match tenant::field_of(e) {
-        Some(field) => format!("{} (field {field}): {e}", change.label()),
-        None => format!("{}: {e}", change.label()),
+        Some(field) => format!("{} (field {field}): {text}", change.label()),
+        None => format!("{}: {text}", change.label()),
     }
 }
 
