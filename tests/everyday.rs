@@ -428,3 +428,37 @@ async fn texts_of_a_400_have_no_doubled_punctuation_and_update_names_its_operati
     assert!(apply.stderr.contains("Finance"), "names the group: {}", apply.stderr);
     no_doubled_punctuation(&apply.stderr);
 }
+
+#[tokio::test]
+async fn v_logs_one_line_per_http_request_and_vv_adds_retries_and_tokens() {
+    let emu = emulator(|b| b.groups(600).faults("503=0.4".parse().unwrap(), 5)).await;
+    let base = emu.base_url();
+    let run = psg(Some(&base), &["-v", "groups", "list", "--all", "-o", "json", "--max-attempts", "20"]).await;
+    run.ok();
+    let lines: Vec<&str> = run.stderr.lines().filter(|l| l.contains("http request")).collect();
+    let served: u64 = emu
+        .stats()
+        .requests
+        .iter()
+        .filter(|(route, _)| !route.contains("oauth"))
+        .flat_map(|(_, by_status)| by_status.values())
+        .sum();
+    assert_eq!(lines.len() as u64, served, "one line per request the server saw:\n{}", run.stderr);
+    assert!(emu.stats().faults.values().sum::<u64>() > 0, "some attempts failed");
+    for line in &lines {
+        for field in ["method=GET", "path=/beta/password-sync-groups?", "status=", "elapsed_ms=", "attempt="] {
+            assert!(line.contains(field), "{field} missing in {line}");
+        }
+    }
+    assert!(lines.iter().any(|l| l.contains("status=503")) && lines.iter().any(|l| l.contains("attempt=2")));
+    assert_eq!(run.stderr.lines().count(), lines.len(), "nothing but request lines at -v:\n{}", run.stderr);
+
+    let vv = psg(Some(&base), &["-vv", "groups", "list", "--all", "-o", "json", "--max-attempts", "20"]).await;
+    vv.ok();
+    for needle in ["http request", "retrying", "wait_ms=", "token request", "token obtained"] {
+        assert!(vv.stderr.contains(needle), "-vv lacks {needle:?}:\n{}", vv.stderr);
+    }
+    for text in [&run.stderr, &vv.stderr] {
+        assert!(!text.contains(DEMO_SECRET) && !text.to_lowercase().contains("bearer "), "secret in logs");
+    }
+}
