@@ -331,11 +331,18 @@ async fn all_with_limit_uses_it_as_the_page_size() {
 /// A tiny API on 127.0.0.1 whose writes answer 400 with texts that end in
 /// full stops, as ISC's do; reads answer one group. Returns its base URL.
 async fn dotted_400_server() -> String {
+    api_server("tok").await
+}
+
+/// The same small API, issuing `token` from its token endpoint.
+async fn api_server(token: &str) -> String {
+    let token_body = format!(r#"{{"access_token":"{token}","token_type":"bearer","expires_in":3600}}"#);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         loop {
             let Ok((socket, _)) = listener.accept().await else { return };
+            let token_body = token_body.clone();
             tokio::spawn(async move {
                 let (read, mut write) = socket.into_split();
                 let mut reader = BufReader::new(read);
@@ -362,10 +369,7 @@ async fn dotted_400_server() -> String {
                     let group =
                         r#"{"id":"g1","name":"Finance","passwordPolicyId":"p1","sourceIds":["s1","s2"]}"#;
                     let (status, text) = if first.contains("/oauth/token") {
-                        (
-                            "200 OK",
-                            r#"{"access_token":"tok","token_type":"bearer","expires_in":3600}"#.to_string(),
-                        )
+                        ("200 OK", token_body.clone())
                     } else if first.starts_with("GET") && first.contains("password-sync-groups?") {
                         ("200 OK", format!("[{group}]"))
                     } else if first.starts_with("GET") {
@@ -433,7 +437,8 @@ async fn texts_of_a_400_have_no_doubled_punctuation_and_update_names_its_operati
 async fn v_logs_one_line_per_http_request_and_vv_adds_retries_and_tokens() {
     let emu = emulator(|b| b.groups(600).faults("503=0.4".parse().unwrap(), 5)).await;
     let base = emu.base_url();
-    let run = psg(Some(&base), &["-v", "groups", "list", "--all", "-o", "json", "--max-attempts", "20"]).await;
+    let run =
+        psg(Some(&base), &["-v", "groups", "list", "--all", "-o", "json", "--max-attempts", "20"]).await;
     run.ok();
     let lines: Vec<&str> = run.stderr.lines().filter(|l| l.contains("http request")).collect();
     let served: u64 = emu
@@ -446,19 +451,137 @@ async fn v_logs_one_line_per_http_request_and_vv_adds_retries_and_tokens() {
     assert_eq!(lines.len() as u64, served, "one line per request the server saw:\n{}", run.stderr);
     assert!(emu.stats().faults.values().sum::<u64>() > 0, "some attempts failed");
     for line in &lines {
-        for field in ["method=GET", "path=/beta/password-sync-groups?", "status=", "elapsed_ms=", "attempt="] {
+        for field in ["method=GET", "path=/beta/password-sync-groups?", "status=", "elapsed_ms=", "attempt="]
+        {
             assert!(line.contains(field), "{field} missing in {line}");
         }
     }
     assert!(lines.iter().any(|l| l.contains("status=503")) && lines.iter().any(|l| l.contains("attempt=2")));
     assert_eq!(run.stderr.lines().count(), lines.len(), "nothing but request lines at -v:\n{}", run.stderr);
 
-    let vv = psg(Some(&base), &["-vv", "groups", "list", "--all", "-o", "json", "--max-attempts", "20"]).await;
+    let vv =
+        psg(Some(&base), &["-vv", "groups", "list", "--all", "-o", "json", "--max-attempts", "20"]).await;
     vv.ok();
     for needle in ["http request", "retrying", "wait_ms=", "token request", "token obtained"] {
         assert!(vv.stderr.contains(needle), "-vv lacks {needle:?}:\n{}", vv.stderr);
     }
     for text in [&run.stderr, &vv.stderr] {
         assert!(!text.contains(DEMO_SECRET) && !text.to_lowercase().contains("bearer "), "secret in logs");
+    }
+}
+
+#[tokio::test]
+async fn auth_status_says_where_everything_came_from_and_never_the_secret() {
+    let emu = emulator(|b| b).await;
+    let base = emu.base_url();
+    let env = psg(Some(&base), &["auth", "status"]).await;
+    let text = env.ok();
+    let base_line = format!("Base URL:    {base}");
+    for needle in [
+        base_line.as_str(),
+        "from environment (SAIL_*)",
+        "API path:    /beta (from default)",
+        "Client id:   psg-demo",
+        "opaque (not a JWT)",
+        "Status:      authenticated",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing:\n{text}");
+    }
+    assert!(!text.contains(DEMO_SECRET) && !env.stderr.contains(DEMO_SECRET));
+
+    let v3 = psg(Some(&base), &["auth", "status", "--api-version", "v3", "-o", "json"]).await;
+    let v: Value = serde_json::from_str(v3.ok()).unwrap();
+    assert_eq!(
+        (v["apiPath"].as_str(), v["apiVersionFrom"].as_str()),
+        (Some("/v3"), Some("flag --api-version"))
+    );
+    assert_eq!(v["authenticated"], true);
+
+    let dir = temp_dir("auth");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[profiles.dev]\nbase_url = \"{base}\"\nclient_id = \"psg-demo\"\nclient_secret = \"{DEMO_SECRET}\"\napi_version = \"v2025\"\n"),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::PermissionsExt::set_mode(
+        &mut std::fs::metadata(&config).unwrap().permissions(),
+        0o600,
+    );
+    let profile = Run::from(
+        psg_command(None)
+            .env("PSG_CONFIG", &config)
+            .args(["--profile", "dev", "auth", "status"])
+            .output()
+            .await
+            .unwrap(),
+    );
+    let text = profile.ok();
+    assert!(text.contains(&format!("from profile dev ({})", config.display())), "{text}");
+    assert!(text.contains("/v2025 (from profile dev"), "{text}");
+
+    let secret = dir.join("secret");
+    std::fs::write(&secret, DEMO_SECRET).unwrap();
+    let flags = psg(
+        None,
+        &[
+            "auth",
+            "status",
+            "--base-url",
+            &base,
+            "--client-id",
+            "psg-demo",
+            "--client-secret-file",
+            secret.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(flags.ok().contains("from flags"), "{}", flags.stdout);
+
+    let wrong = Run::from(
+        psg_command(Some(&base))
+            .env("SAIL_CLIENT_SECRET", "wrong-secret-xyz")
+            .args(["auth", "status"])
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(wrong.code, 1, "{}", wrong.stdout);
+    assert!(
+        wrong.stdout.contains("not authenticated") && !wrong.stdout.contains("wrong-secret-xyz"),
+        "{}",
+        wrong.stdout
+    );
+
+    let nothing = psg(None, &["auth", "status"]).await;
+    assert_eq!(nothing.code, 1, "{}", nothing.stdout);
+    assert!(nothing.stdout.contains("no tenant configured"), "{}", nothing.stdout);
+}
+
+#[tokio::test]
+async fn auth_status_reads_a_jwt_without_printing_it() {
+    use base64::Engine;
+    let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 720;
+    let claims = format!(
+        r#"{{"exp":{exp},"scope":["idn:password-sync-group:read","sp:scopes:default"],"client_id":"psg-demo"}}"#
+    );
+    let jwt = format!("{}.{}.c2lnbmF0dXJl", e.encode(r#"{"alg":"RS256","typ":"JWT"}"#), e.encode(claims));
+    let base = api_server(&jwt).await;
+    let run = psg(Some(&base), &["auth", "status"]).await;
+    let text = run.ok();
+    assert!(
+        text.contains("Token:       JWT, expires") && (text.contains("(in 11m") || text.contains("(in 12m")),
+        "{text}"
+    );
+    assert!(text.contains("Scopes:      idn:password-sync-group:read sp:scopes:default"), "{text}");
+    let json = psg(Some(&base), &["auth", "status", "-o", "json", "-vv"]).await;
+    let v: Value = serde_json::from_str(json.ok()).unwrap();
+    assert_eq!(v["token"]["kind"], "jwt");
+    assert_eq!(v["token"]["scopes"][0], "idn:password-sync-group:read");
+    for out in [&run.stdout, &run.stderr, &json.stdout, &json.stderr] {
+        assert!(!out.contains(&jwt) && !out.contains(&jwt[..20]), "the token was printed: {out}");
+        assert!(!out.contains(DEMO_SECRET));
     }
 }

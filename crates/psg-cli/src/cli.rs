@@ -118,6 +118,9 @@ pub enum Command {
         after_help = "Examples:\n  psg apply -f groups.yaml --prune --yes\n  psg plan -f groups.yaml --out groups.plan && psg apply --plan groups.plan --yes\n\nWith --detailed-exitcode: 0 nothing done, 2 changes applied, 1 any error. Ctrl-C: finish the\nrequests in flight, start nothing new, exit 130; a second Ctrl-C quits at once."
     )]
     Apply(ApplyArgs),
+    /// Who psg is connected as: tenant, client, token.
+    #[command(subcommand)]
+    Auth(AuthCommand),
     /// Run the local emulator in the foreground (same options as psg-emulator).
     #[command(after_help = "Example:\n  psg emulator --bind 127.0.0.1:8620 --groups 20 --faults 503=0.05")]
     Emulator(psg_emulator::EmulatorArgs),
@@ -155,6 +158,17 @@ pub enum SourcesCommand {
         #[arg(long)]
         password_managed: bool,
     },
+}
+
+/// `psg auth ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Base URL, API path, client id and where each came from; the token's
+    /// expiry and scopes when one can be had. Exit 0 when authenticated, 1 otherwise.
+    #[command(
+        after_help = "Examples:\n  psg auth status\n  psg --profile prod auth status -o json\n\nNever prints the client secret or the token."
+    )]
+    Status,
 }
 
 #[derive(Debug, Clone, Args)]

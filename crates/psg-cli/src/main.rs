@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 mod apply;
+mod auth_cmd;
 mod catalog_cmd;
 mod cli;
 mod context;
@@ -73,6 +74,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             if args.detailed_exitcode && done > 0 {
                 return Ok(ExitCode::from(2));
             }
+        }
+        Command::Auth(cli::AuthCommand::Status) => {
+            drop(out);
+            return auth_cmd::status(&ctx, &mut std::io::stdout().lock()).await;
         }
         Command::Emulator(args) => {
             // run_foreground prints its own first line on stdout.

@@ -212,7 +212,7 @@ mod tests {
     fn table_columns_are_aligned() {
         let t = table(&[group("1", "short"), group("22222", "a much longer name")], None, false);
         let lines: Vec<_> = t.lines().collect();
-        let col = |l: &str| l.find("POLICY").or_else(|| l.find(" p ").map(|i| i + 2)).unwrap();
+        let col = |l: &str| l.find("POLICY").or_else(|| l.find(" p ").map(|i| i + 1)).unwrap();
         assert_eq!(col(lines[0]), col(lines[1]));
         assert_eq!(col(lines[1]), col(lines[2]));
     }

@@ -22,6 +22,7 @@ fn every_subcommand_help_has_an_example() {
         &["emulator"],
         &["demo"],
         &["completions"],
+        &["auth", "status"],
     ] {
         let text = help(args);
         assert!(text.contains("Example"), "{args:?} --help lacks an example:\n{text}");

@@ -269,6 +269,13 @@ impl Client {
         &self.inner.config
     }
 
+    /// The bearer token the client would send now: the cached or a freshly
+    /// fetched one for client credentials, the fixed one otherwise. For
+    /// diagnostics such as `psg auth status`; it is a secret: never print it.
+    pub async fn access_token(&self) -> Result<Secret, Error> {
+        self.inner.auth.bearer().await
+    }
+
     /// Runs one operation with rate limiting, auth and retries.
     pub(crate) async fn call<T, F, Fut>(&self, op: Op<'_>, send: F) -> Result<Reply<T>, Error>
     where
