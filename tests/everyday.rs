@@ -504,11 +504,7 @@ async fn auth_status_says_where_everything_came_from_and_never_the_secret() {
         format!("[profiles.dev]\nbase_url = \"{base}\"\nclient_id = \"psg-demo\"\nclient_secret = \"{DEMO_SECRET}\"\napi_version = \"v2025\"\n"),
     )
     .unwrap();
-    #[cfg(unix)]
-    std::os::unix::fs::PermissionsExt::set_mode(
-        &mut std::fs::metadata(&config).unwrap().permissions(),
-        0o600,
-    );
+    chmod(&config, 0o600);
     let profile = Run::from(
         psg_command(None)
             .env("PSG_CONFIG", &config)
@@ -584,4 +580,126 @@ async fn auth_status_reads_a_jwt_without_printing_it() {
         assert!(!out.contains(&jwt) && !out.contains(&jwt[..20]), "the token was printed: {out}");
         assert!(!out.contains(DEMO_SECRET));
     }
+}
+
+fn chmod(path: &std::path::Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_profile_file_with_secrets_readable_by_others_gets_one_warning() {
+    let emu = emulator(|b| b.groups(1)).await;
+    let dir = temp_dir("perm");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.dev]\nbase_url = \"{}\"\nclient_id = \"psg-demo\"\nclient_secret = \"{DEMO_SECRET}\"\n",
+            emu.base_url()
+        ),
+    )
+    .unwrap();
+    let run = |args: &'static [&'static str]| {
+        let config = config.clone();
+        async move { Run::from(psg_command(None).env("PSG_CONFIG", &config).args(args).output().await.unwrap()) }
+    };
+    for mode in [0o644, 0o640, 0o604] {
+        chmod(&config, mode);
+        let out = run(&["--profile", "dev", "groups", "list", "-o", "json"]).await;
+        out.ok();
+        let warnings: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("warning:")).collect();
+        assert_eq!(warnings.len(), 1, "mode {mode:o}: {}", out.stderr);
+        assert!(
+            warnings[0].contains(&format!("chmod 600 {}", config.display()))
+                && !warnings[0].contains(DEMO_SECRET),
+            "{}",
+            warnings[0]
+        );
+    }
+    chmod(&config, 0o600);
+    let out = run(&["--profile", "dev", "groups", "list", "-o", "json"]).await;
+    out.ok();
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn a_401_from_the_token_endpoint_names_the_profile_it_came_from() {
+    let emu = emulator(|b| b).await;
+    let dir = temp_dir("profile-401");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.prod]\nbase_url = \"{}\"\nclient_id = \"psg-demo\"\nclient_secret = \"wrong-secret-xyz\"\n",
+            emu.base_url()
+        ),
+    )
+    .unwrap();
+    chmod(&config, 0o600);
+    let out = Run::from(
+        psg_command(None)
+            .env("PSG_CONFIG", &config)
+            .args(["--profile", "prod", "groups", "list"])
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("profile 'prod' in {}", config.display()))
+            && !out.stderr.contains("SAIL_CLIENT"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("wrong-secret-xyz"));
+}
+
+#[tokio::test]
+async fn a_base_url_with_an_api_path_gets_a_hint() {
+    let emu = emulator(|b| b.groups(1)).await;
+    let base = emu.base_url();
+    let base = base.trim_end_matches('/');
+    for path in ["/v3", "/v2025/", "/V3"] {
+        let out = psg(Some(&format!("{base}{path}")), &["groups", "list"]).await;
+        assert_eq!(out.code, 2, "{path}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("ends in the API path") && out.stderr.contains("--api-version"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(emu.stats().tokens_issued, 0, "nothing was sent");
+    // The API path of the version in use is simply dropped.
+    let out = psg(Some(&format!("{base}/beta")), &["groups", "list", "-o", "json"]).await;
+    assert_eq!(serde_json::from_str::<Value>(out.ok()).unwrap().as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn demo_works_with_proxy_variables_pointing_at_a_closed_port() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let proxy = format!("http://127.0.0.1:{closed}");
+    let out = Run::from(
+        psg_command(None)
+            .env("HTTP_PROXY", &proxy)
+            .env("HTTPS_PROXY", &proxy)
+            .env("http_proxy", &proxy)
+            .env("https_proxy", &proxy)
+            .env("ALL_PROXY", &proxy)
+            .arg("demo")
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert!(out.ok().contains("Done:"), "{}", out.stdout);
+    assert!(!out.stderr.contains("proxy"), "{}", out.stderr);
 }
