@@ -9,10 +9,13 @@ Exit codes:
   0  success
   1  API or network failure (the error line says what the server answered)
   2  usage error or bad input (nothing was sent)
+  130  interrupted (Ctrl-C)
+`psg auth status`: 0 authenticated, 1 not. NO_COLOR turns colour off; `-` is stdin for -f.
 
 The connection (tenant URL and credentials) comes whole from the first of:
   1. flags: --base-url with --client-id and --client-secret-file, or --access-token-file
-  2. --profile NAME (or PSG_PROFILE) in $PSG_CONFIG (default <config dir>/psg/config.toml)
+  2. --profile NAME (or PSG_PROFILE) in $PSG_CONFIG (default: ~/.config/psg/config.toml on
+     Linux, ~/Library/Application Support/psg/config.toml on macOS, %APPDATA%\\psg\\config.toml on Windows)
   3. SAIL_BASE_URL with SAIL_CLIENT_ID and SAIL_CLIENT_SECRET (or SAIL_ACCESS_TOKEN)
   4. the profile named `default`
 A URL from one place is never paired with a secret from another.
