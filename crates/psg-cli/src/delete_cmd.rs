@@ -79,21 +79,21 @@ pub async fn run(
         match client.delete_group(id).await {
             Ok(_) => {
                 if ctx.format == OutputFormat::Table {
-                    writeln!(out, "deleted {id}")?;
+                    writeln!(out, "deleted {}", crate::output::escape(id))?;
                     out.flush()?;
                 }
                 report.deleted.push(id.clone());
             }
             Err(e) if e.is_not_found() => {
                 if ctx.format == OutputFormat::Table {
-                    eprintln!("not found: {id}");
+                    eprintln!("not found: {}", crate::output::escape(id));
                 }
                 report.not_found.push(id.clone());
             }
             Err(e) => {
                 let error = Failure::from(e).message;
                 if ctx.format == OutputFormat::Table {
-                    eprintln!("failed: {id}: {error}");
+                    eprintln!("failed: {}: {}", crate::output::escape(id), crate::output::escape(&error));
                 }
                 report.failed.push(FailedDelete { id: id.clone(), error });
             }

@@ -44,7 +44,7 @@ fn read_group_file(path: &Path) -> Result<GroupSpec, Failure> {
 /// After a create whose answer was lost: the group exists if exactly one
 /// group has its name; otherwise the original error stands.
 async fn recover_lost_create(client: &Client, spec: &GroupSpec, lost: Error) -> Result<Group, Failure> {
-    eprintln!("warning: {lost}; looking it up by name");
+    eprintln!("warning: {}; looking it up by name", output::escape(&lost.to_string()));
     let mut found = Vec::new();
     let mut stream = client.list_groups().stream();
     while let Some(g) = stream.try_next().await? {
@@ -55,7 +55,7 @@ async fn recover_lost_create(client: &Client, spec: &GroupSpec, lost: Error) -> 
     match found.len() {
         1 => {
             let g = found.remove(0);
-            eprintln!("the group was created: {} ({})", g.name, g.id);
+            eprintln!("the group was created: {} ({})", output::quoted(&g.name), output::escape(&g.id));
             Ok(g)
         }
         0 => Err(Failure::api(format!(
