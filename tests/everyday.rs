@@ -703,3 +703,46 @@ async fn demo_works_with_proxy_variables_pointing_at_a_closed_port() {
     assert!(out.ok().contains("Done:"), "{}", out.stdout);
     assert!(!out.stderr.contains("proxy"), "{}", out.stderr);
 }
+
+#[tokio::test]
+async fn a_401_from_the_api_names_where_the_token_came_from() {
+    let emu = emulator(|b| b).await;
+    let base = emu.base_url();
+    let dir = temp_dir("api-401");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[profiles.stale]\nbase_url = \"{base}\"\naccess_token = \"stale-token-xyz\"\n"),
+    )
+    .unwrap();
+    chmod(&config, 0o644);
+    let out = Run::from(
+        psg_command(None)
+            .env("PSG_CONFIG", &config)
+            .args(["--profile", "stale", "groups", "list"])
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("HTTP 401"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("access_token of profile 'stale' in {}", config.display())),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.matches("warning:").count(), 1, "the permission warning once: {}", out.stderr);
+    assert!(!out.stderr.contains("stale-token-xyz"));
+
+    let env = Run::from(
+        psg_command(None)
+            .env("SAIL_BASE_URL", &base)
+            .env("SAIL_ACCESS_TOKEN", "stale-token-xyz")
+            .args(["groups", "list"])
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(env.code, 1, "{}", env.stderr);
+    assert!(env.stderr.contains("(they came from SAIL_ACCESS_TOKEN)"), "{}", env.stderr);
+}

@@ -48,12 +48,25 @@ fn init_tracing(verbose: u8) {
 /// Runs the command; `Ok` carries the exit code.
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let ctx = Context::new(cli.global.clone());
+    run_in(&ctx, cli).await.map_err(|mut f| {
+        // A 401 from the API: say which credentials were refused.
+        if f.message.contains("HTTP 401")
+            && f.message.contains("check the client id and secret, or the access token")
+            && let Some(origin) = ctx.credentials_origin()
+        {
+            f.message.push_str(&format!(" (they came from {origin})"));
+        }
+        f
+    })
+}
+
+async fn run_in(ctx: &Context, cli: Cli) -> Result<ExitCode, Failure> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match cli.command {
-        Command::Groups(command) => groups_cmd::run(&ctx, command, &mut out).await?,
-        Command::Policies(command) => catalog_cmd::policies(&ctx, command, &mut out).await?,
-        Command::Sources(command) => catalog_cmd::sources(&ctx, command, &mut out).await?,
+        Command::Groups(command) => groups_cmd::run(ctx, command, &mut out).await?,
+        Command::Policies(command) => catalog_cmd::policies(ctx, command, &mut out).await?,
+        Command::Sources(command) => catalog_cmd::sources(ctx, command, &mut out).await?,
         Command::Export { file, portable } => {
             let file = file.filter(|f| !stdio::is_dash(f));
             apply::export(&ctx.client()?, file.as_deref(), portable, &mut out).await?;
@@ -62,14 +75,14 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
         }
         Command::Plan(args) => {
-            let changes = apply::run_plan(&ctx, &ctx.client()?, &args, &mut out).await?;
+            let changes = apply::run_plan(ctx, &ctx.client()?, &args, &mut out).await?;
             out.flush()?;
             if args.detailed_exitcode && changes {
                 return Ok(ExitCode::from(2));
             }
         }
         Command::Apply(args) => {
-            let done = apply::run_apply(&ctx, &ctx.client()?, &args, &mut out).await?;
+            let done = apply::run_apply(ctx, &ctx.client()?, &args, &mut out).await?;
             out.flush()?;
             if args.detailed_exitcode && done > 0 {
                 return Ok(ExitCode::from(2));
@@ -77,7 +90,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Auth(cli::AuthCommand::Status) => {
             drop(out);
-            return auth_cmd::status(&ctx, &mut std::io::stdout().lock()).await;
+            return auth_cmd::status(ctx, &mut std::io::stdout().lock()).await;
         }
         Command::Emulator(args) => {
             // run_foreground prints its own first line on stdout.
