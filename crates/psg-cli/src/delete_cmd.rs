@@ -74,25 +74,26 @@ pub async fn run(
         };
         confirm(false, text.trim_end())?;
     }
+    let table = matches!(ctx.format, OutputFormat::Table | OutputFormat::Wide);
     let mut report = Report::default();
     for id in &targets {
         match client.delete_group(id).await {
             Ok(_) => {
-                if ctx.format == OutputFormat::Table {
+                if table {
                     writeln!(out, "deleted {}", crate::output::escape(id))?;
                     out.flush()?;
                 }
                 report.deleted.push(id.clone());
             }
             Err(e) if e.is_not_found() => {
-                if ctx.format == OutputFormat::Table {
+                if table {
                     eprintln!("not found: {}", crate::output::escape(id));
                 }
                 report.not_found.push(id.clone());
             }
             Err(e) => {
                 let error = Failure::from(e).message;
-                if ctx.format == OutputFormat::Table {
+                if table {
                     eprintln!("failed: {}: {}", crate::output::escape(id), crate::output::escape(&error));
                 }
                 report.failed.push(FailedDelete { id: id.clone(), error });
@@ -100,7 +101,7 @@ pub async fn run(
         }
     }
     match ctx.format {
-        OutputFormat::Table => {}
+        OutputFormat::Table | OutputFormat::Wide => {}
         OutputFormat::Ndjson => {
             for id in &report.deleted {
                 writeln!(out, "{}", serde_json::json!({ "deleted": id }))?;

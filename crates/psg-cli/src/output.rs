@@ -97,9 +97,15 @@ const MIN_COLUMN: usize = 6;
 /// Between columns.
 const GAP: &str = "  ";
 
-/// Rows as aligned columns. With `width`, the columns marked `shrink` are
-/// cut (ending in `…`), widest first, until the lines fit.
-fn render_table(header: &[&str], shrink: &[bool], rows: Vec<Vec<String>>, width: Option<usize>) -> String {
+/// Rows as aligned columns (cells escaped by the caller). With `width`, the
+/// columns marked `shrink` are cut (ending in `…`), widest first, until the
+/// lines fit; without, nothing is cut. Any table of psg can use it.
+pub fn render_table(
+    header: &[&str],
+    shrink: &[bool],
+    rows: Vec<Vec<String>>,
+    width: Option<usize>,
+) -> String {
     let cols = header.len();
     let mut widths: Vec<usize> = header.iter().map(|h| console::measure_text_width(h)).collect();
     for row in &rows {
