@@ -153,6 +153,17 @@ async fn commands_without_a_tenant_hide_and_refuse_client_flags() {
             );
         }
     }
+    // Completion scripts offer them only where they are accepted.
+    let bash = psg(None, &["completions", "bash"]).await;
+    let demo = bash.ok().split("psg__subcmd__demo)").nth(1).and_then(|t| t.lines().nth(1)).unwrap();
+    assert!(!demo.contains("--base-url") && !demo.contains("--timeout"), "{demo}");
+    let list = bash
+        .stdout
+        .split("psg__subcmd__groups__subcmd__list)")
+        .nth(1)
+        .and_then(|t| t.lines().nth(1))
+        .unwrap();
+    assert!(list.contains("--base-url") && list.contains("--timeout"), "{list}");
     // Still accepted where they matter.
     let out = psg(None, &["groups", "list", "--timeout", "5"]).await;
     assert!(out.stderr.contains("no tenant configured"), "{}", out.stderr);

@@ -79,6 +79,40 @@ pub fn command() -> Command {
     cmd
 }
 
+/// `cmd` and its subcommands, recursively, with `args` added.
+fn with_args(cmd: Command, args: &[Arg]) -> Command {
+    let mut cmd = args.iter().fold(cmd, |c, a| c.arg(a.clone()));
+    let names: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, |sc| with_args(sc, args));
+    }
+    cmd
+}
+
+/// The definition that shell completions are generated from: the client
+/// flags are offered only where they are accepted (completion generators
+/// list hidden arguments too, so the refusing shadows cannot be used).
+pub fn completion_command() -> Command {
+    let mut cmd = Cli::command();
+    let client: Vec<Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set() && CLIENT_FLAGS.contains(&a.get_id().as_str()))
+        .map(|a| a.clone().global(false))
+        .collect();
+    for a in &client {
+        cmd = cmd.mut_arg(a.get_id().clone(), |a| a.global(false));
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .filter(|n| !NO_TENANT.iter().any(|(skip, _)| skip == n))
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, |sc| with_args(sc, &client));
+    }
+    cmd
+}
+
 /// Parses `args` (the program name first).
 pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
 where
@@ -147,6 +181,23 @@ mod tests {
         let mut cmd = command();
         let help = cmd.find_subcommand_mut("demo").unwrap().render_long_help().to_string();
         assert!(!help.contains("--base-url") && !help.contains("--timeout"), "{help}");
+    }
+
+    #[test]
+    fn completions_offer_client_flags_only_where_accepted() {
+        let mut out = Vec::new();
+        clap_complete::generate(clap_complete::Shell::Fish, &mut completion_command(), "psg", &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("__fish_psg_using_subcommand groups") && text.contains("-l base-url"),
+            "{text}"
+        );
+        for line in text
+            .lines()
+            .filter(|l| l.contains("using_subcommand demo") || l.contains("using_subcommand completions"))
+        {
+            assert!(!line.contains("base-url") && !line.contains("-l timeout"), "{line}");
+        }
     }
 
     proptest::proptest! {

@@ -102,7 +102,7 @@ async fn run_in(ctx: &Context, cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Demo => demo::run(&cli.global, &mut out).await?,
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut flags::command(), "psg", &mut out);
+            clap_complete::generate(shell, &mut flags::completion_command(), "psg", &mut out);
         }
     }
     out.flush()?;
