@@ -100,6 +100,34 @@ async fn a_closed_pipe_exits_0_silently() {
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
 }
 
+/// A command that changes the tenant does not pass for a success when its
+/// output goes away: exit 1, saying what happened.
+#[tokio::test]
+async fn a_closed_pipe_during_apply_is_not_a_success() {
+    let emu = emulator(|b| b).await;
+    let cat = emu.catalog();
+    let dir = temp_dir("closed-apply");
+    let file = dir.join("groups.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "groups:\n  - name: A\n    passwordPolicyId: {}\n    sourceIds: [{}, {}]\n",
+            cat.password_policy_ids[0], cat.source_ids[0], cat.source_ids[1]
+        ),
+    )
+    .unwrap();
+    let mut child = psg_command(Some(&emu.base_url()))
+        .args(["apply", "-f", file.to_str().unwrap(), "--yes"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = Run::from(child.wait_with_output().await.unwrap());
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("stdout was closed"), "{}", out.stderr);
+}
+
 #[tokio::test]
 async fn values_are_checked_with_their_range() {
     let limit = psg(None, &["groups", "list", "--limit", "-1"]).await;

@@ -36,6 +36,11 @@ impl Failure {
         Failure { message: String::new(), code: 0 }
     }
 
+    /// Whether this is [`Failure::closed_pipe`].
+    pub fn is_closed_pipe(&self) -> bool {
+        self.code == 0 && self.message.is_empty()
+    }
+
     /// API or network trouble: exit 1.
     pub fn api(message: impl Into<String>) -> Self {
         Failure { message: message.into(), code: EXIT_API }

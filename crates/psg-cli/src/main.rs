@@ -48,7 +48,15 @@ fn init_tracing(verbose: u8) {
 /// Runs the command; `Ok` carries the exit code.
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let ctx = Context::new(cli.global.clone());
+    let writes = changes_the_tenant(&cli.command);
     run_in(&ctx, cli).await.map_err(|mut f| {
+        // A closed pipe ends a read quietly, but a command that changes the
+        // tenant must not look successful when it stopped early.
+        if writes && f.is_closed_pipe() {
+            return Failure::api(
+                "stdout was closed before psg finished; changes after the last one printed were not made (psg plan shows what remains)",
+            );
+        }
         // A 401 from the API: say which credentials were refused.
         if f.message.contains("HTTP 401")
             && f.message.contains("check the client id and secret, or the access token")
@@ -58,6 +66,19 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         f
     })
+}
+
+/// Whether `command` writes to the tenant.
+fn changes_the_tenant(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Apply(_)
+            | Command::Groups(
+                cli::GroupsCommand::Create { .. }
+                    | cli::GroupsCommand::Update { .. }
+                    | cli::GroupsCommand::Delete { .. }
+            )
+    )
 }
 
 async fn run_in(ctx: &Context, cli: Cli) -> Result<ExitCode, Failure> {
