@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::cli::OutputFormat;
 use crate::context::Context;
-use crate::failure::{EXIT_API, Failure, error_text};
+use crate::failure::{EXIT_API, Failure};
 use crate::output::escape;
 
 /// What a token says about itself.
@@ -112,7 +112,7 @@ async fn probe(client: &Client, status: &mut Status) {
     let token = match client.access_token().await {
         Ok(t) => t,
         Err(e) => {
-            status.error = Some(error_text(&e));
+            status.error = Some(e.to_string());
             return;
         }
     };
@@ -132,7 +132,7 @@ async fn probe(client: &Client, status: &mut Status) {
                     "HTTP 403: the client lacks scope idn:password-sync-group:read (or :manage)".to_string(),
                 );
             }
-            _ => status.error = Some(error_text(&e)),
+            _ => status.error = Some(e.to_string()),
         },
     }
 }

@@ -133,7 +133,7 @@ fn worth_retrying(e: &Error) -> bool {
 }
 
 fn describe(change: &Change, e: &Error) -> String {
-    let text = crate::failure::error_text(e);
+    let text = e.to_string();
     match tenant::field_of(e) {
         Some(field) => format!("{} (field {field}): {text}", change.label()),
         None => format!("{}: {text}", change.label()),

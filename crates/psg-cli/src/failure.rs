@@ -52,36 +52,9 @@ fn clause(text: &str) -> &str {
     text.trim().trim_end_matches(['.', ';', ':', ',', ' '])
 }
 
-/// The one-line text of an error. An API error is written from its parts,
-/// each server text without its closing full stop, so that joining them
-/// never doubles punctuation (`invalid.; …`, `sources.)`).
-pub fn error_text(e: &Error) -> String {
-    match e {
-        Error::Api(d) => {
-            let mut text = format!("{} failed with HTTP {}: ", d.operation, d.status.as_u16());
-            let messages: Vec<&str> =
-                d.messages.iter().map(|m| clause(m)).filter(|m| !m.is_empty()).collect();
-            if messages.is_empty() {
-                text.push_str(d.status.canonical_reason().unwrap_or("error"));
-            } else {
-                text.push_str(&messages.join("; "));
-            }
-            let causes: Vec<&str> = d.causes.iter().map(|c| clause(c)).filter(|c| !c.is_empty()).collect();
-            if !causes.is_empty() {
-                text.push_str(&format!(" (causes: {})", causes.join("; ")));
-            }
-            if let Some(t) = &d.tracking_id {
-                text.push_str(&format!(" [tracking id {t}]"));
-            }
-            text
-        }
-        other => other.to_string(),
-    }
-}
-
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        let text = error_text(&e);
+        let text = e.to_string();
         let text = clause(&text);
         match &e {
             Error::Config { .. } | Error::InvalidInput { .. } => Failure::usage(text),

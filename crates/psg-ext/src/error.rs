@@ -32,14 +32,24 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// Messages and causes as one clause each: the server's closing
+    /// punctuation is dropped so that no `.;` or `.)` appears when joined.
     fn summary(&self) -> String {
-        let mut text = if self.messages.is_empty() {
+        fn clauses(list: &[String]) -> Vec<&str> {
+            list.iter()
+                .map(|m| m.trim().trim_end_matches(['.', ';', ':', ',', ' ']))
+                .filter(|m| !m.is_empty())
+                .collect()
+        }
+        let messages = clauses(&self.messages);
+        let mut text = if messages.is_empty() {
             self.status.canonical_reason().unwrap_or("error").to_string()
         } else {
-            self.messages.iter().map(|m| m.trim_end_matches(['.', ' '])).collect::<Vec<_>>().join("; ")
+            messages.join("; ")
         };
-        if !self.causes.is_empty() {
-            text.push_str(&format!(" (causes: {})", self.causes.join("; ")));
+        let causes = clauses(&self.causes);
+        if !causes.is_empty() {
+            text.push_str(&format!(" (causes: {})", causes.join("; ")));
         }
         if let Some(t) = &self.tracking_id {
             text.push_str(&format!(" [tracking id {t}]"));
