@@ -1,7 +1,7 @@
-//! `cargo xtask bench [--quick]`: builds in release and runs `psg-bench`.
+//! `cargo xtask bench [--quick] [--peers]`: builds in release and runs `psg-bench`.
 //!
-//! Measures (medians of several runs, ratios against a baseline measured in
-//! the same run):
+//! psg's own measures (medians of several runs, ratios against a baseline
+//! measured in the same run):
 //! - client overhead: sequential get/create through psg-ext vs a bare
 //!   reqwest loop on the same kind of keep-alive connection (target >= 0.9x);
 //! - emulator throughput: keep-alive GET /{id} from 4 connections (>= 20,000 req/s);
@@ -14,13 +14,52 @@
 //!   1,000 groups (ratio < 2);
 //! - CLI start: `psg --version` wall time (< 20 ms).
 //!
+//! psg beside SailPoint's SDKs (Python sailpoint 1.4.2, npm
+//! sailpoint-api-client), each tool a process of its own on a fresh emulator
+//! (`crates/psg-bench/src/peers.rs`, `bench/peers.py`, `bench/peers.js`):
+//! list-all 10,000 groups at 50 ms latency, 1,000 sequential gets, 200
+//! creates under the default 100/10 s limit (429s and whether it finished),
+//! cold start.
+//!
+//! When the SDKs run:
+//! - full run: installed as `cargo xtask compat` installs them (shared code
+//!   in `peers.rs`); when that fails, the run goes on without them and the
+//!   report says why;
+//! - `--peers`: the same, but a failed install fails the task;
+//! - `--quick`: never (CI smoke); `--quick --peers`: at reduced sizes, only
+//!   if already installed, never installing.
+//!
 //! Writes target/bench/report.json and, without --quick, docs/benchmarks.md.
 //! --quick shrinks every size (under a minute) and asserts nothing.
 
 use std::process::{Command, ExitCode};
 
+use crate::peers::{BenchPeers, bench_peers};
+
+/// Whether to install the SDKs, look for them, or leave them out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PeerMode {
+    /// Not part of this run.
+    Skip,
+    /// Only if already installed.
+    IfPresent,
+    /// Install if needed; go on without them when that fails.
+    Try,
+    /// Install if needed; fail when that fails.
+    Require,
+}
+
+fn peer_mode(quick: bool, peers: bool) -> PeerMode {
+    match (quick, peers) {
+        (true, false) => PeerMode::Skip,
+        (true, true) => PeerMode::IfPresent,
+        (false, false) => PeerMode::Try,
+        (false, true) => PeerMode::Require,
+    }
+}
+
 /// Entry point of the task.
-pub fn run(quick: bool) -> ExitCode {
+pub fn run(quick: bool, peers: bool) -> ExitCode {
     let root = crate::spec::workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let built = Command::new(&cargo)
@@ -31,12 +70,50 @@ pub fn run(quick: bool) -> ExitCode {
         eprintln!("error: release build failed");
         return ExitCode::FAILURE;
     }
+    let mode = peer_mode(quick, peers);
+    let compat = root.join("compat");
+    let sdks = match mode {
+        PeerMode::Skip => None,
+        PeerMode::IfPresent => Some(bench_peers(&compat, false)),
+        PeerMode::Try | PeerMode::Require => {
+            eprintln!("installing SailPoint's SDKs under compat/ (once) ...");
+            Some(bench_peers(&compat, true))
+        }
+    };
+    if let (PeerMode::Require, Some(BenchPeers { python, node })) = (mode, &sdks) {
+        if let Some(e) = python.as_ref().err().or(node.as_ref().err()) {
+            eprintln!("error: installing the SDKs: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let mut bench = Command::new(root.join("target/release/psg-bench"));
     bench.current_dir(&root).args(["--psg", "target/release/psg", "--out", "target/bench"]);
     if quick {
         bench.arg("--quick");
     } else {
         bench.args(["--docs", "docs/benchmarks.md"]);
+    }
+    if let Some(BenchPeers { python, node }) = &sdks {
+        bench.arg("--peers");
+        let first_line = |e: &String| e.lines().next().unwrap_or_default().to_string();
+        match python {
+            Ok(p) => {
+                bench.arg("--python").arg(p);
+            }
+            Err(e) => {
+                eprintln!("warning: the Python SDK is left out: {}", first_line(e));
+                bench.arg("--python-missing").arg(first_line(e));
+            }
+        }
+        match node {
+            Ok(dir) => {
+                bench.arg("--node-dir").arg(dir);
+            }
+            Err(e) => {
+                eprintln!("warning: the TypeScript SDK is left out: {}", first_line(e));
+                bench.arg("--node-missing").arg(first_line(e));
+            }
+        }
     }
     match bench.status() {
         Ok(s) if s.success() => ExitCode::SUCCESS,
@@ -45,5 +122,20 @@ pub fn run(quick: bool) -> ExitCode {
             eprintln!("error: cannot run psg-bench: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PeerMode, peer_mode};
+
+    /// CI's `--quick` never installs and never runs the SDKs; `--peers`
+    /// makes a failed install fatal; the full run tries.
+    #[test]
+    fn peer_modes() {
+        assert_eq!(peer_mode(true, false), PeerMode::Skip);
+        assert_eq!(peer_mode(true, true), PeerMode::IfPresent);
+        assert_eq!(peer_mode(false, false), PeerMode::Try);
+        assert_eq!(peer_mode(false, true), PeerMode::Require);
     }
 }

@@ -6,11 +6,14 @@
 //! fresh `psg-emulator` processes for each scenario, and runs `compat/`'s
 //! scenarios: the password sync group scenario through each SDK, and the v3
 //! scenario (password policies, sources with filters, v3 groups) through
-//! `sailpoint.v3`. Each prints `N passed, N failed`.
+//! `sailpoint.v3`. Each prints `N passed, N failed`. The installs are shared
+//! with `cargo xtask bench` (`peers.rs`).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
+
+use crate::peers::{PYTHON_1X, PYTHON_1X_VENV, PYTHON_2X, PYTHON_2X_VENV, node_env, python_env};
 
 /// The emulator's first catalog ids (deterministic).
 const POLICY: &str = "2c91808d000000000000000000700000";
@@ -54,44 +57,6 @@ fn start_emulator(binary: &Path, extra: &[&str]) -> Result<Emulator, String> {
     Ok(Emulator { child, url })
 }
 
-fn run_quiet(cmd: &mut Command, what: &str) -> Result<(), String> {
-    let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!("{what} failed:\n{}", String::from_utf8_lossy(&out.stderr)))
-    }
-}
-
-/// Installs run against a package registry: a passing network fault gets a
-/// second try before the task fails.
-fn install_step(mut make: impl FnMut() -> Command, what: &str) -> Result<(), String> {
-    run_quiet(&mut make(), what).or_else(|first| {
-        eprintln!("{what} failed once, trying again: {}", first.lines().last().unwrap_or_default());
-        run_quiet(&mut make(), what)
-    })
-}
-
-/// Creates `dir` as a virtualenv holding `requirement`, unless it already does.
-fn python_env(dir: &Path, requirement: &str) -> Result<PathBuf, String> {
-    let python = dir.join("bin/python");
-    let marker = dir.join(".psg-installed");
-    if std::fs::read_to_string(&marker).ok().as_deref() == Some(requirement) {
-        return Ok(python);
-    }
-    run_quiet(Command::new("python3").args(["-m", "venv"]).arg(dir), "python3 -m venv")?;
-    install_step(
-        || {
-            let mut c = Command::new(&python);
-            c.args(["-m", "pip", "install", "--quiet", requirement]);
-            c
-        },
-        &format!("pip install {requirement}"),
-    )?;
-    std::fs::write(marker, requirement).map_err(|e| e.to_string())?;
-    Ok(python)
-}
-
 struct Sdk {
     name: &'static str,
     program: PathBuf,
@@ -101,24 +66,9 @@ struct Sdk {
 fn install(compat: &Path) -> Result<Vec<Sdk>, String> {
     let scenario = compat.join("python_scenario.py").display().to_string();
     let v3_scenario = compat.join("python_v3_scenario.py").display().to_string();
-    let py1 = python_env(&compat.join(".venv-1.4.2"), "sailpoint==1.4.2")?;
-    let py2 = python_env(&compat.join(".venv-2"), "sailpoint==2.1.72")?;
-    if !compat.join("node_modules/sailpoint-api-client").exists() {
-        install_step(
-            || {
-                let mut c = Command::new("npm");
-                c.current_dir(compat).args([
-                    "install",
-                    "--no-package-lock",
-                    "--no-audit",
-                    "--no-fund",
-                    "--silent",
-                ]);
-                c
-            },
-            "npm install",
-        )?;
-    }
+    let py1 = python_env(&compat.join(PYTHON_1X_VENV), PYTHON_1X)?;
+    let py2 = python_env(&compat.join(PYTHON_2X_VENV), PYTHON_2X)?;
+    node_env(compat)?;
     Ok(vec![
         Sdk {
             name: "python sailpoint 1.4.2 (beta)",

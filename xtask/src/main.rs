@@ -10,6 +10,7 @@ mod bench;
 mod compat;
 mod generate;
 mod merge;
+mod peers;
 mod record;
 mod spec;
 mod spec_diff;
@@ -46,12 +47,17 @@ enum Task {
     /// Client overhead vs bare reqwest, emulator req/s, list-all under 50 ms
     /// latency vs its lower bound, 1,000 creates under a 100/1 s limit (time
     /// and 429s), streaming memory 100,000 vs 1,000 groups, `psg --version`
-    /// start time. Prints a table, writes target/bench/report.json and (full
+    /// start time; and beside SailPoint's Python and TypeScript SDKs (full run
+    /// or --peers). Prints tables, writes target/bench/report.json and (full
     /// run) docs/benchmarks.md.
     Bench {
         /// Reduced sizes, under a minute, no targets asserted (CI smoke).
         #[arg(long)]
         quick: bool,
+        /// Also time SailPoint's Python and TypeScript SDKs beside psg
+        /// (installing them as `compat` does; with --quick only if installed).
+        #[arg(long)]
+        peers: bool,
     },
     /// Run SailPoint's official SDKs against the emulator.
     ///
@@ -82,7 +88,7 @@ fn main() -> ExitCode {
         Task::Generate { check } => generate::run(check),
         Task::SpecDiff { upstream } => spec_diff::run(&upstream),
         Task::Record { base_url, out } => record::run(base_url, out),
-        Task::Bench { quick } => bench::run(quick),
+        Task::Bench { quick, peers } => bench::run(quick, peers),
         Task::Compat => compat::run(),
     }
 }

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod measures;
+mod peers;
+mod psg_loop;
 mod report;
 
 #[derive(Parser)]
@@ -24,6 +26,30 @@ struct Args {
     /// Also write docs/benchmarks.md.
     #[arg(long)]
     docs: Option<PathBuf>,
+    /// Compare with SailPoint's SDKs (needs --python and/or --node-dir).
+    #[arg(long)]
+    peers: bool,
+    /// Only the comparison with the SDKs, not psg's own measures.
+    #[arg(long, requires = "peers", conflicts_with = "docs")]
+    peers_only: bool,
+    /// Python of a virtualenv holding PyPI sailpoint 1.4.2.
+    #[arg(long)]
+    python: Option<PathBuf>,
+    /// Folder whose node_modules holds npm sailpoint-api-client.
+    #[arg(long)]
+    node_dir: Option<PathBuf>,
+    /// Why the Python SDK is missing (without --python), for the report.
+    #[arg(long, default_value = "python sailpoint 1.4.2 not given (--python)")]
+    python_missing: String,
+    /// Why the TypeScript SDK is missing (without --node-dir), for the report.
+    #[arg(long, default_value = "npm sailpoint-api-client not given (--node-dir)")]
+    node_missing: String,
+    /// Folder of peers.py and peers.js.
+    #[arg(long, default_value = "bench")]
+    peer_scripts: PathBuf,
+    /// Build times recorded by hand, shown in docs/benchmarks.md.
+    #[arg(long, default_value = "bench/build-times.json")]
+    build_times: PathBuf,
     #[command(subcommand)]
     probe: Option<Probe>,
 }
@@ -37,41 +63,88 @@ enum Probe {
         #[arg(long)]
         expect: usize,
     },
+    /// Internal: psg's timed loop of the peer comparison (`list`, `get` or
+    /// `create`; environment PSG_BENCH_*), printing one JSON line.
+    PeerLoop { measure: String },
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    if let Some(Probe::RssProbe { base_url, expect }) = args.probe {
-        return match runtime.block_on(measures::rss_probe(&base_url, expect)) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        };
+    match args.probe {
+        Some(Probe::RssProbe { base_url, expect }) => {
+            return match runtime.block_on(measures::rss_probe(&base_url, expect)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Probe::PeerLoop { measure }) => {
+            return match runtime.block_on(psg_loop::run(&measure)) {
+                Ok(result) => {
+                    println!("{}", serde_json::to_string(&result).expect("a loop result serializes"));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        None => {}
     }
+    let builds = match report::read_build_times(&args.build_times) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let sizes = if args.quick { measures::Sizes::quick() } else { measures::Sizes::full() };
     let mut all = Vec::new();
-    runtime.block_on(async {
-        eprintln!("measuring client overhead ...");
-        all.push(measures::client_overhead(sizes).await);
-        eprintln!("measuring emulator throughput ...");
-        all.push(measures::emulator_throughput(sizes).await);
-        eprintln!("measuring list-all under latency ...");
-        all.push(measures::list_all_under_latency(sizes).await);
-        eprintln!("measuring bulk create under the rate limit ...");
-        all.extend(measures::bulk_create_under_rate_limit(sizes).await);
-        eprintln!("measuring streaming memory ...");
-        all.push(measures::streaming_memory(sizes).await);
+    let peers = args.peers.then(|| {
+        let node = match &args.node_dir {
+            Some(d) if peers::node_sdk_present(d) => Ok(d.clone()),
+            Some(d) => Err(format!("no node_modules/sailpoint-api-client in {}", d.display())),
+            None => Err(args.node_missing.clone()),
+        };
+        peers::PeerSetup {
+            psg: args.psg.clone(),
+            scripts: args.peer_scripts.clone(),
+            python: args.python.clone().ok_or_else(|| args.python_missing.clone()),
+            node,
+        }
     });
-    all.push(measures::cli_start(sizes, &args.psg));
+    let peer_sizes = if args.quick { peers::PeerSizes::quick() } else { peers::PeerSizes::full() };
+    let peer_report = peers.as_ref().map(|setup| runtime.block_on(peers::compare(setup, peer_sizes)));
+    if !args.peers_only {
+        runtime.block_on(async {
+            eprintln!("measuring client overhead ...");
+            all.push(measures::client_overhead(sizes).await);
+            eprintln!("measuring emulator throughput ...");
+            all.push(measures::emulator_throughput(sizes).await);
+            eprintln!("measuring list-all under latency ...");
+            all.push(measures::list_all_under_latency(sizes).await);
+            eprintln!("measuring bulk create under the rate limit ...");
+            all.extend(measures::bulk_create_under_rate_limit(sizes).await);
+            eprintln!("measuring streaming memory ...");
+            all.push(measures::streaming_memory(sizes).await);
+        });
+        all.push(measures::cli_start(sizes, &args.psg));
+    }
     drop(runtime);
 
-    print!("{}", report::table(&all));
+    if !all.is_empty() {
+        print!("{}", report::table(&all));
+    }
+    if let Some(p) = &peer_report {
+        print!("{}", report::peer_table(p));
+    }
     let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let machine = report::machine();
-    let json = serde_json::json!({"quick": args.quick, "date": date, "machine": machine, "measures": all});
+    let json = serde_json::json!({"quick": args.quick, "date": date, "machine": machine, "measures": all, "peers": peer_report, "builds": builds});
     if let Err(e) = std::fs::create_dir_all(&args.out).and_then(|()| {
         std::fs::write(args.out.join("report.json"), serde_json::to_string_pretty(&json).unwrap())
     }) {
@@ -81,7 +154,10 @@ fn main() -> ExitCode {
     println!("wrote {}", args.out.join("report.json").display());
     if let Some(docs) = args.docs {
         let command = if args.quick { "cargo xtask bench --quick" } else { "cargo xtask bench" };
-        if let Err(e) = std::fs::write(&docs, report::markdown(&all, &machine, &date, command)) {
+        if let Err(e) = std::fs::write(
+            &docs,
+            report::markdown(&all, peer_report.as_ref(), &builds, &machine, &date, command),
+        ) {
             eprintln!("error: cannot write {}: {e}", docs.display());
             return ExitCode::FAILURE;
         }
