@@ -58,8 +58,12 @@ pub async fn run(measure: &str) -> anyhow::Result<LoopResult> {
     // A user sets the client-side limit to the tenant's; the bench passes the
     // emulator's (100/10 s, ISC's documented default, unless a measure turns
     // it off).
-    let builder =
+    let mut builder =
         Client::builder().base_url(&base).client_credentials("psg-demo", "psg-demo-secret").rate_limit(limit);
+    if std::env::var_os("PSG_BENCH_PAGE_CONCURRENCY").is_some() {
+        // Not set by the bench (it measures the default); for trying others.
+        builder = builder.page_concurrency(env_number("PSG_BENCH_PAGE_CONCURRENCY", None)?);
+    }
     let mut out = LoopResult::default();
     match measure {
         "list" => {
