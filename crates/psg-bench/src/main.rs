@@ -29,6 +29,10 @@ struct Args {
     /// Compare with SailPoint's SDKs (needs --python and/or --node-dir).
     #[arg(long)]
     peers: bool,
+    /// Only psg's measures whose name contains this (e.g. `overhead`); for
+    /// checking one figure again without the docs.
+    #[arg(long, conflicts_with = "docs")]
+    only: Option<String>,
     /// Only the comparison with the SDKs, not psg's own measures.
     #[arg(long, requires = "peers", conflicts_with = "docs")]
     peers_only: bool,
@@ -120,19 +124,32 @@ fn main() -> ExitCode {
     let peer_sizes = if args.quick { peers::PeerSizes::quick() } else { peers::PeerSizes::full() };
     let peer_report = peers.as_ref().map(|setup| runtime.block_on(peers::compare(setup, peer_sizes)));
     if !args.peers_only {
+        let wanted = |name: &str| args.only.as_deref().is_none_or(|o| name.contains(o));
         runtime.block_on(async {
-            eprintln!("measuring client overhead ...");
-            all.push(measures::client_overhead(sizes).await);
-            eprintln!("measuring emulator throughput ...");
-            all.push(measures::emulator_throughput(sizes).await);
-            eprintln!("measuring list-all under latency ...");
-            all.push(measures::list_all_under_latency(sizes).await);
-            eprintln!("measuring bulk create under the rate limit ...");
-            all.extend(measures::bulk_create_under_rate_limit(sizes).await);
-            eprintln!("measuring streaming memory ...");
-            all.push(measures::streaming_memory(sizes).await);
+            if wanted("client overhead") {
+                eprintln!("measuring client overhead ...");
+                all.push(measures::client_overhead(sizes).await);
+            }
+            if wanted("emulator throughput") {
+                eprintln!("measuring emulator throughput ...");
+                all.push(measures::emulator_throughput(sizes).await);
+            }
+            if wanted("list-all under latency") {
+                eprintln!("measuring list-all under latency ...");
+                all.push(measures::list_all_under_latency(sizes).await);
+            }
+            if wanted("bulk create") {
+                eprintln!("measuring bulk create under the rate limit ...");
+                all.extend(measures::bulk_create_under_rate_limit(sizes).await);
+            }
+            if wanted("streaming memory") {
+                eprintln!("measuring streaming memory ...");
+                all.push(measures::streaming_memory(sizes).await);
+            }
         });
-        all.push(measures::cli_start(sizes, &args.psg));
+        if wanted("CLI start") {
+            all.push(measures::cli_start(sizes, &args.psg));
+        }
     }
     drop(runtime);
 

@@ -352,13 +352,18 @@ async fn list_all(setup: &PeerSetup, s: PeerSizes) -> Row {
         measure_tools(setup, s, "list", n, n as u64, |b| b.groups(n).latency(Latency { min: rtt, max: rtt }))
             .await;
     let pages = n.div_ceil(250);
-    let concurrency = 16;
+    // psg-ext's default, which the psg loop uses.
+    let concurrency = psg_ext::Client::builder()
+        .base_url("http://127.0.0.1:1")
+        .client_credentials("id", "secret")
+        .build()
+        .map_or(16, |c| c.config().page_concurrency());
     let rounds = 1 + (pages.saturating_sub(1)).div_ceil(concurrency);
     let mut row = Row {
         name: format!("list-all {}k @ 50 ms", n / 1000),
         unit: "s",
         method: format!(
-            "{n} groups, 50 ms injected latency, emulator limit 100/10 s, pages of 250 ({pages}); SDKs through their own Paginator (told the count), psg-ext's stream (page concurrency 16: lower bound {rounds} round trips = {} ms plus transfer; sequential paging {} ms)",
+            "{n} groups, 50 ms injected latency, emulator limit 100/10 s, pages of 250 ({pages}); SDKs through their own Paginator (told the count), psg-ext's stream (default page concurrency {concurrency}: lower bound {rounds} round trips = {} ms plus transfer; sequential paging {} ms)",
             rounds as u64 * 50,
             pages as u64 * 50
         ),
