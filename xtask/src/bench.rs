@@ -80,11 +80,11 @@ pub fn run(quick: bool, peers: bool) -> ExitCode {
             Some(bench_peers(&compat, true))
         }
     };
-    if let (PeerMode::Require, Some(BenchPeers { python, node })) = (mode, &sdks) {
-        if let Some(e) = python.as_ref().err().or(node.as_ref().err()) {
-            eprintln!("error: installing the SDKs: {e}");
-            return ExitCode::FAILURE;
-        }
+    if let (PeerMode::Require, Some(BenchPeers { python, node })) = (mode, &sdks)
+        && let Some(e) = python.as_ref().err().or(node.as_ref().err())
+    {
+        eprintln!("error: installing the SDKs: {e}");
+        return ExitCode::FAILURE;
     }
     let mut bench = Command::new(root.join("target/release/psg-bench"));
     bench.current_dir(&root).args(["--psg", "target/release/psg", "--out", "target/bench"]);

@@ -276,7 +276,7 @@ async fn measure_tools(
     expect: u64,
     configure: impl Fn(psg_emulator::EmulatorBuilder) -> psg_emulator::EmulatorBuilder,
 ) -> BTreeMap<&'static str, Result<Cell, String>> {
-    let mut runs: BTreeMap<&'static str, Result<Vec<(LoopResult, u64)>, String>> = BTreeMap::new();
+    let mut runs: BTreeMap<&'static str, Result<Vec<Run>, String>> = BTreeMap::new();
     for tool in TOOLS {
         if !setup.available(tool) {
             let why = match tool {
@@ -316,8 +316,11 @@ async fn measure_tools(
     runs.into_iter().map(|(tool, r)| (tool, r.map(|runs| cell(&runs, expect)))).collect()
 }
 
+/// One run of a tool's loop and the 429s the emulator sent it.
+type Run = (LoopResult, u64);
+
 /// Medians of a tool's runs.
-fn cell(runs: &[(LoopResult, u64)], expect: u64) -> Cell {
+fn cell(runs: &[Run], expect: u64) -> Cell {
     let mut secs: Vec<f64> = runs.iter().map(|(r, _)| r.seconds).collect();
     let value = median(&mut secs);
     let median_run = runs.iter().find(|(r, _)| r.seconds == value).map(|(r, l)| (r.ok, *l));
