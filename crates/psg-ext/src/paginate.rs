@@ -21,6 +21,7 @@
 //! promise a stable order either; psg yields items in the order served.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -163,6 +164,24 @@ pub(crate) fn pager_stream<T: Send + 'static>(pager: Pager<T>) -> BoxStream<'sta
     .boxed()
 }
 
+/// A set of ids kept as two independent keyed 64-bit hashes. The keys are
+/// random per stream, so a server cannot craft a collision; two distinct ids
+/// share both hashes with probability about n² / 2¹²⁹.
+#[derive(Default)]
+struct SeenIds {
+    keys: (RandomState, RandomState),
+    set: HashSet<u128>,
+}
+
+impl SeenIds {
+    /// Adds `id`; false when it was already there.
+    fn insert(&mut self, id: &str) -> bool {
+        let (a, b) = &self.keys;
+        let key = (u128::from(a.hash_one(id)) << 64) | u128::from(b.hash_one(id));
+        self.set.insert(key)
+    }
+}
+
 /// One fetched page: where it started, how many it asked for, and the answer.
 type PageResult<T> = (u64, u32, Result<(Vec<T>, Option<u64>), Error>);
 
@@ -178,7 +197,9 @@ pub(crate) struct Pager<T> {
     first_total: Option<u64>,
     latest_total: Option<u64>,
     inflight: FuturesOrdered<BoxFuture<'static, PageResult<T>>>,
-    seen: HashSet<String>,
+    /// Ids already yielded, as 128-bit keyed hashes (16 bytes each instead
+    /// of the id itself, so memory stays nearly flat in the listing's size).
+    seen: SeenIds,
     started: bool,
     done: bool,
     /// An error to yield after the last items.
@@ -204,7 +225,7 @@ impl<T: Send + 'static> Pager<T> {
             first_total: None,
             latest_total: None,
             inflight: FuturesOrdered::new(),
-            seen: HashSet::new(),
+            seen: SeenIds::default(),
             started: false,
             done: false,
             pending: None,
@@ -262,7 +283,7 @@ impl<T: Send + 'static> Pager<T> {
         let mut fresh = Vec::with_capacity(items.len());
         for item in items {
             let id = (self.id_of)(&item);
-            if self.seen.insert(id.to_string()) {
+            if self.seen.insert(id) {
                 fresh.push(item);
             } else {
                 tracing::debug!(id, "dropped an id already yielded (the listing shifted)");
