@@ -54,6 +54,15 @@ impl std::fmt::Debug for Hooks {
     }
 }
 
+/// Largest response body read; a longer one is cut off and marked with
+/// [`BODY_TOO_LARGE_HEADER`] so that a hostile or broken server cannot make
+/// the client buffer without bound.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Added to a response whose body exceeded [`MAX_BODY_BYTES`] (the body is
+/// then empty); its value is the limit.
+pub const BODY_TOO_LARGE_HEADER: &str = "x-psg-body-too-large";
+
 /// Status and headers of the last response seen inside [`capture_response`].
 #[derive(Clone, Debug)]
 pub struct ResponseMeta {
@@ -101,12 +110,27 @@ impl ClientHooks<Hooks> for Client {
         request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let result = self.client().execute(request).await;
-        if let Ok(response) = &result {
-            let meta = ResponseMeta { status: response.status(), headers: response.headers().clone() };
-            // Outside `capture_response` there is no slot; nothing to record.
-            let _ = LAST_RESPONSE.try_with(|cell| *cell.borrow_mut() = Some(meta));
-        }
-        result
+        let response = read_bounded(self.client().execute(request).await?).await?;
+        let meta = ResponseMeta { status: response.status(), headers: response.headers().clone() };
+        // Outside `capture_response` there is no slot; nothing to record.
+        let _ = LAST_RESPONSE.try_with(|cell| *cell.borrow_mut() = Some(meta));
+        Ok(response)
+    }
+}
+
+/// Reads the whole body, at most [`MAX_BODY_BYTES`] of it; past that the
+/// body is dropped and the response marked with [`BODY_TOO_LARGE_HEADER`].
+async fn read_bounded(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    use http_body_util::{BodyExt, Limited};
+    let (mut parts, body) = http::Response::from(response).into_parts();
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(http::Response::from_parts(parts, collected.to_bytes()).into()),
+        Err(e) => match e.downcast::<reqwest::Error>() {
+            Ok(transport) => Err(*transport),
+            Err(_too_large) => {
+                parts.headers.insert(BODY_TOO_LARGE_HEADER, http::HeaderValue::from(MAX_BODY_BYTES));
+                Ok(http::Response::from_parts(parts, Vec::<u8>::new()).into())
+            }
+        },
     }
 }

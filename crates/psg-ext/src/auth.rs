@@ -196,7 +196,7 @@ impl TokenCache {
             let (outcome, what, status) = match sent {
                 Ok(response) if response.status().is_success() => {
                     let status = response.status();
-                    let bytes = match response.bytes().await {
+                    let bytes = match read_capped(response).await {
                         Ok(b) => b,
                         Err(e) => {
                             let e = TransportError::from_reqwest(e);
@@ -220,7 +220,7 @@ impl TokenCache {
                     let retry_after = crate::error::parse_retry_after(response.headers());
                     let code = status.as_u16();
                     if matches!(code, 400 | 401 | 403) {
-                        let text = snippet(&response.bytes().await.unwrap_or_default());
+                        let text = snippet(&read_capped(response).await.unwrap_or_default());
                         let text = scrub(&text, client_secret);
                         return Err(FetchFailure {
                             status: Some(status),
@@ -270,6 +270,23 @@ impl TokenCache {
             }),
         }
     }
+}
+
+/// Largest token-endpoint body read (a token answer is a few KiB).
+const MAX_TOKEN_BODY: usize = 1 << 20;
+
+/// The body, or as much as [`MAX_TOKEN_BODY`] of it: a token endpoint that
+/// streams without end cannot make the client buffer without bound.
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = MAX_TOKEN_BODY.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_TOKEN_BODY {
+            break;
+        }
+    }
+    Ok(body)
 }
 
 /// Names the settings that hold the client id and secret.

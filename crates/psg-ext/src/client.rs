@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::sync::Arc;
 
-use psg_client::hooks::{BoxFuture, Hooks, RequestHook};
+use psg_client::hooks::{BODY_TOO_LARGE_HEADER, BoxFuture, Hooks, RequestHook};
 use psg_client::types::ApiErrorBody;
 use psg_client::{ResponseMeta, ResponseValue, capture_response};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
@@ -428,6 +428,14 @@ impl Client {
 
 async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseMeta>) -> AttemptFailure {
     use psg_client::Error as E;
+    if let Some(meta) = meta.as_ref().filter(|m| m.headers.contains_key(BODY_TOO_LARGE_HEADER)) {
+        let limit = psg_client::hooks::MAX_BODY_BYTES >> 20;
+        return AttemptFailure::Decode(
+            meta.status,
+            format!("the response body is larger than {limit} MiB; psg stops reading there"),
+            None,
+        );
+    }
     match error {
         E::ErrorResponse(rv) => {
             let status = rv.status();

@@ -259,3 +259,20 @@ async fn the_issued_token_and_the_secret_never_appear_in_errors_or_debug() {
         assert!(!text.contains(ISSUED_TOKEN) && !text.contains("hostile-secret"), "{text}");
     }
 }
+
+/// A body that never ends is cut off at a bound, not buffered until memory
+/// runs out (or the timeout fires).
+#[tokio::test]
+async fn an_endless_body_is_an_error_not_unbounded_memory() {
+    let h = Hostile::start(0, Mode { endless_body: true, ..Mode::default() }).await;
+    let client = builder(&h, 3).rate_limit(None).request_timeout(Duration::from_secs(60)).build().unwrap();
+    let err = client.list_groups().page().await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
+    assert_eq!(h.api_requests().len(), 1, "not retried");
+
+    let h = Hostile::start(0, Mode { endless_token_body: true, ..Mode::default() }).await;
+    let client = builder(&h, 1).rate_limit(None).request_timeout(Duration::from_secs(60)).build().unwrap();
+    let err = client.get_group("g").await.unwrap_err();
+    assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+}

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use futures::StreamExt;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -45,6 +47,10 @@ pub struct Mode {
     pub answer_429: usize,
     /// Answer every API request with a 302 to this location.
     pub redirect_to: Option<String>,
+    /// Answer list requests with a body that never ends.
+    pub endless_body: bool,
+    /// Answer token requests with a body that never ends.
+    pub endless_token_body: bool,
 }
 
 impl Default for Mode {
@@ -60,6 +66,8 @@ impl Default for Mode {
             lose_answers: 0,
             answer_429: 0,
             redirect_to: None,
+            endless_body: false,
+            endless_token_body: false,
         }
     }
 }
@@ -170,8 +178,25 @@ pub fn max_in_window(times: &[Instant], len: Duration) -> usize {
         .unwrap_or(0)
 }
 
-fn reply(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+/// Response bodies: fixed or endless.
+type Body = BoxBody<Bytes, std::io::Error>;
+
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+}
+
+/// `[` followed by spaces for ever, 64 KiB at a time.
+fn endless() -> Body {
+    let chunk = Bytes::from(vec![b' '; 64 * 1024]);
+    let first = futures::stream::once(async {
+        Ok::<_, std::io::Error>(hyper::body::Frame::data(Bytes::from_static(b"[")))
+    });
+    let rest = futures::stream::repeat_with(move || Ok(hyper::body::Frame::data(chunk.clone())));
+    BodyExt::boxed(StreamBody::new(first.chain(rest)))
+}
+
+fn reply(status: StatusCode, body: serde_json::Value) -> Response<Body> {
+    let mut r = Response::new(full(body.to_string()));
     *r.status_mut() = status;
     r.headers_mut().insert("content-type", "application/json".parse().unwrap());
     r
@@ -191,7 +216,7 @@ fn query_value(query: &str, key: &str) -> Option<u64> {
 async fn handle(
     state: Arc<Mutex<State>>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, std::io::Error> {
+) -> Result<Response<Body>, std::io::Error> {
     let at = Instant::now();
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let query = req.uri().query().unwrap_or_default().to_string();
@@ -205,6 +230,11 @@ async fn handle(
         if !mode.token_delay.is_zero() {
             tokio::time::sleep(mode.token_delay).await;
         }
+        if mode.endless_token_body {
+            let mut r = Response::new(endless());
+            r.headers_mut().insert("content-type", "application/json".parse().unwrap());
+            return Ok(r);
+        }
         if mode.token_fails {
             return Ok(reply(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": "boom"})));
         }
@@ -212,7 +242,7 @@ async fn handle(
             r#"{{"access_token":"{ISSUED_TOKEN}","token_type":"bearer","expires_in":{}}}"#,
             mode.token_expires_in
         );
-        let mut r = Response::new(Full::new(Bytes::from(body)));
+        let mut r = Response::new(full(body));
         r.headers_mut().insert("content-type", "application/json".parse().unwrap());
         return Ok(r);
     }
@@ -244,6 +274,12 @@ async fn handle(
         }
     };
     match (&method, path.as_str()) {
+        (&Method::GET, p) if p == collection && s.mode.endless_body => {
+            record(200, &mut s);
+            let mut r = Response::new(endless());
+            r.headers_mut().insert("content-type", "application/json".parse().unwrap());
+            Ok(r)
+        }
         (&Method::GET, p) if p == collection => {
             s.lists += 1;
             let limit = query_value(&query, "limit").unwrap_or(250) as usize;
@@ -293,7 +329,7 @@ async fn handle(
                 return Err(std::io::Error::other("answer lost on purpose"));
             }
             record(204, &mut s);
-            let mut r = Response::new(Full::new(Bytes::new()));
+            let mut r = Response::new(full(Bytes::new()));
             *r.status_mut() = StatusCode::NO_CONTENT;
             Ok(r)
         }
