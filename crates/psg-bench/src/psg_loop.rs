@@ -3,7 +3,7 @@
 //! `bench/peers.js`, reading the same environment and printing the same JSON
 //! line.
 //!
-//! psg-ext runs with its defaults (page concurrency 16, retries) and its
+//! psg-ext runs with its defaults (page concurrency, retries) and its
 //! client-side limit set to the emulator's (`PSG_BENCH_RATE_LIMIT`, `off` for
 //! the gets, whose emulator has no limit).
 

@@ -258,7 +258,7 @@ impl TokenCache {
         status: Option<StatusCode>,
     ) -> Result<(), FetchFailure> {
         // Fetching a token has no side effect: retry like a GET.
-        match self.retry.decide(attempt, outcome, Idempotency::Idempotent, budget, rand::random()) {
+        match self.retry.decide(attempt, outcome, Idempotency::Idempotent, budget, fastrand::f64()) {
             Decision::RetryAfter(wait) => {
                 tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %what, "retrying token request");
                 tokio::time::sleep(wait).await;

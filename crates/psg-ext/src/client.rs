@@ -387,7 +387,7 @@ impl Client {
                 outcome,
                 op.operation.idempotency,
                 &inner.budget,
-                rand::random(),
+                fastrand::f64(),
             );
             if let Outcome::Status { code: 429, retry_after } = outcome {
                 let pause = match decision {

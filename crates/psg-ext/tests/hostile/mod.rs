@@ -213,10 +213,7 @@ fn query_value(query: &str, key: &str) -> Option<u64> {
 }
 
 /// `Err` makes hyper drop the connection without an answer.
-async fn handle(
-    state: Arc<Mutex<State>>,
-    req: Request<Incoming>,
-) -> Result<Response<Body>, std::io::Error> {
+async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Response<Body>, std::io::Error> {
     let at = Instant::now();
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let query = req.uri().query().unwrap_or_default().to_string();
