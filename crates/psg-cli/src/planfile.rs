@@ -43,19 +43,13 @@ impl SavedPlan {
 /// Writes `text` to `path` atomically: a temporary file in the same
 /// directory, then a rename.
 pub fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
-    use std::io::Write;
-    let fail = |e: &dyn std::fmt::Display| Failure::usage(format!("cannot write {}: {e}", path.display()));
     if crate::stdio::is_dash(path) {
         return Err(Failure::usage("psg does not write a file named '-': give a file name"));
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
-    tmp.write_all(text.as_bytes()).and_then(|()| tmp.as_file().sync_all()).map_err(|e| fail(&e))?;
-    tmp.persist(path).map_err(|e| fail(&e.error))?;
-    Ok(())
+    // The emulator's helper (tempfile next to the target, sync, rename; the
+    // target's permissions kept, symlinks followed, nothing left on failure).
+    psg_emulator::atomic::write_atomic(path, text.as_bytes())
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Saves a plan.
@@ -98,4 +92,40 @@ pub fn load(path: &Path) -> Result<SavedPlan, Failure> {
         }
     }
     Ok(saved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_names_the_file_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("plain-file");
+        std::fs::write(&file, "x").unwrap();
+        // A path under a regular file cannot be created, not even by root.
+        let target = file.join("groups.yaml");
+        let e = write_atomically(&target, "groups: []\n").unwrap_err();
+        assert_eq!(e.code, 2);
+        assert!(e.message.contains("groups.yaml"), "{}", e.message);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["plain-file"]);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_export_keeps_permissions_and_follows_a_symlink() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.yaml");
+        std::fs::write(&real, "old").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("groups.yaml");
+        symlink("real.yaml", &link).unwrap();
+        write_atomically(&link, "new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+        assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o640);
+    }
 }

@@ -86,7 +86,7 @@ impl ListGroups {
     }
 
     /// Pages a stream fetches at once once the total is known (default from
-    /// the client, 64; at least 1). The client's rate limit still applies.
+    /// the client, 16; at least 1). The client's rate limit still applies.
     pub fn concurrency(mut self, pages: usize) -> Self {
         self.concurrency = pages.clamp(1, crate::config::MAX_PAGE_CONCURRENCY);
         self

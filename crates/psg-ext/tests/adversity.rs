@@ -271,6 +271,11 @@ async fn an_endless_body_is_an_error_not_unbounded_memory() {
     assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
     assert_eq!(h.api_requests().len(), 1, "not retried");
 
+    let h = Hostile::start(0, Mode { huge_body: true, ..Mode::default() }).await;
+    let client = builder(&h, 3).rate_limit(None).build().unwrap();
+    let err = client.list_groups().page().await.unwrap_err();
+    assert!(err.to_string().contains("larger than 32 MiB"), "a declared length over the bound: {err}");
+
     let h = Hostile::start(0, Mode { endless_token_body: true, ..Mode::default() }).await;
     let client = builder(&h, 1).rate_limit(None).request_timeout(Duration::from_secs(60)).build().unwrap();
     let err = client.get_group("g").await.unwrap_err();

@@ -51,6 +51,8 @@ pub struct Mode {
     pub endless_body: bool,
     /// Answer token requests with a body that never ends.
     pub endless_token_body: bool,
+    /// Answer list requests with a 33 MiB body of declared length.
+    pub huge_body: bool,
 }
 
 impl Default for Mode {
@@ -68,6 +70,7 @@ impl Default for Mode {
             redirect_to: None,
             endless_body: false,
             endless_token_body: false,
+            huge_body: false,
         }
     }
 }
@@ -271,6 +274,12 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
         }
     };
     match (&method, path.as_str()) {
+        (&Method::GET, p) if p == collection && s.mode.huge_body => {
+            record(200, &mut s);
+            let mut r = Response::new(full(vec![b' '; 33 * 1024 * 1024]));
+            r.headers_mut().insert("content-type", "application/json".parse().unwrap());
+            Ok(r)
+        }
         (&Method::GET, p) if p == collection && s.mode.endless_body => {
             record(200, &mut s);
             let mut r = Response::new(endless());
