@@ -13,7 +13,6 @@
 //!
 //! `cargo xtask record` rewrites the recorded fixtures ([`record`]).
 
-pub mod atomic;
 pub mod exchange;
 pub mod fixture;
 pub mod guard;
