@@ -32,16 +32,6 @@ impl Context {
     /// The connection, whole from its one source (flags, `--profile`,
     /// `SAIL_*`, the `default` profile), with the layered flags on top.
     pub fn builder(&self) -> Result<ClientBuilder, Failure> {
-        self.builder_warning(true)
-    }
-
-    /// [`Context::builder`], warning about a readable profile file only when `warn`.
-    fn builder_warning(&self, warn: bool) -> Result<ClientBuilder, Failure> {
-        let warn_permissions = |p: &std::path::Path| {
-            if warn {
-                warn_permissions(p)
-            }
-        };
         let g = &self.global;
         let path = profile_file_path();
         let mut builder = if let Some(url) = &g.base_url {
@@ -88,24 +78,6 @@ impl Context {
             builder = builder.max_attempts(n);
         }
         Ok(builder)
-    }
-
-    /// Where the connection's credentials came from, in words for a 401
-    /// message: the flag, the profile (name and file) or the variables.
-    pub fn credentials_origin(&self) -> Option<String> {
-        let builder = self.builder_warning(false).ok()?;
-        let token =
-            matches!(builder.clone().into_config().ok()?.credentials(), psg_ext::Credentials::AccessToken(_));
-        Some(match builder.connection_source() {
-            psg_ext::ConnectionSource::Profile { name, path, .. } => {
-                let key = if token { "access_token" } else { "client_id and client_secret" };
-                format!("{key} of profile '{name}' in {}", path.display())
-            }
-            psg_ext::ConnectionSource::Environment if token => "SAIL_ACCESS_TOKEN".to_string(),
-            psg_ext::ConnectionSource::Environment => "SAIL_CLIENT_ID and SAIL_CLIENT_SECRET".to_string(),
-            _ if token => "--access-token-file".to_string(),
-            _ => "--client-id and --client-secret-file".to_string(),
-        })
     }
 
     /// The API client.

@@ -49,20 +49,13 @@ fn init_tracing(verbose: u8) {
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let ctx = Context::new(cli.global.clone());
     let writes = changes_the_tenant(&cli.command);
-    run_in(&ctx, cli).await.map_err(|mut f| {
+    run_in(&ctx, cli).await.map_err(|f| {
         // A closed pipe ends a read quietly, but a command that changes the
         // tenant must not look successful when it stopped early.
         if writes && f.is_closed_pipe() {
             return Failure::api(
                 "stdout was closed before psg finished; changes after the last one printed were not made (psg plan shows what remains)",
             );
-        }
-        // A 401 from the API: say which credentials were refused.
-        if f.message.contains("HTTP 401")
-            && f.message.contains("check the client id and secret, or the access token")
-            && let Some(origin) = ctx.credentials_origin()
-        {
-            f.message.push_str(&format!(" (they came from {origin})"));
         }
         f
     })

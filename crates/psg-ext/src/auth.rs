@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::config::{Config, ConnectionSource, Credentials, ENV_CLIENT_ID, ENV_CLIENT_SECRET};
+use crate::config::{Config, Credentials};
 use crate::error::Error;
 use crate::error::{TransportError, snippet};
 use crate::retry::{Decision, Idempotency, Outcome, RetryBudget, RetryPolicy};
@@ -98,7 +98,9 @@ impl Auth {
                     token_url: config.token_url(),
                     client_id: client_id.clone(),
                     client_secret: client_secret.clone(),
-                    credentials_hint: credentials_hint(config.connection_source()),
+                    credentials_hint: config
+                        .credentials_origin()
+                        .unwrap_or_else(|| "the client id and secret".to_string()),
                     margin: config.token_refresh_margin(),
                     retry: config.retry().clone(),
                     state: Mutex::default(),
@@ -287,17 +289,6 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest
         }
     }
     Ok(body)
-}
-
-/// Names the settings that hold the client id and secret.
-fn credentials_hint(source: &ConnectionSource) -> String {
-    match source {
-        ConnectionSource::Environment => format!("{ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}"),
-        ConnectionSource::Profile { name, path } => {
-            format!("client_id and client_secret of profile '{name}' in {}", path.display())
-        }
-        _ => "the client id and secret".to_string(),
-    }
 }
 
 /// The lifetime of a token from `expires_in` (seconds, as a number or a

@@ -350,7 +350,7 @@ impl Client {
                     TransportKind::Lost => Outcome::ConnectionLost,
                 },
                 AttemptFailure::Decode(..) | AttemptFailure::Refused(_) => {
-                    return Err(into_error(failure, op, attempt));
+                    return Err(into_error(failure, op, attempt, &inner.config));
                 }
             };
             if let Outcome::Status { code: 404, .. } = outcome
@@ -419,7 +419,7 @@ impl Client {
                         elapsed_ms,
                         "attempt failed; giving up"
                     );
-                    return Err(into_error(failure, op, attempt));
+                    return Err(into_error(failure, op, attempt, &inner.config));
                 }
             }
         }
@@ -478,10 +478,15 @@ async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseM
     }
 }
 
-fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32) -> Error {
+fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32, config: &Config) -> Error {
     let operation = op.operation.id;
     match failure {
-        AttemptFailure::Response(r) => r.into_error(operation, op.group_id, attempts),
+        AttemptFailure::Response(r) => match r.into_error(operation, op.group_id, attempts) {
+            Error::Unauthorized { operation, message, .. } => {
+                Error::Unauthorized { operation, message, credentials: config.credentials_origin() }
+            }
+            other => other,
+        },
         AttemptFailure::Transport(e) => match (op.creating, e.kind()) {
             (Some(name), TransportKind::Timeout | TransportKind::Lost) => {
                 Error::CreateOutcomeUnknown { name: name.to_string(), attempts, source: Box::new(e) }

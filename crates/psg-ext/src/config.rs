@@ -315,6 +315,21 @@ impl Config {
     pub fn connection_source(&self) -> &ConnectionSource {
         &self.connection_source
     }
+    /// The settings that hold the credentials, for messages: e.g.
+    /// `SAIL_ACCESS_TOKEN`, or `client_id and client_secret of profile 'prod'
+    /// in PATH`; `None` when they were set in code.
+    pub(crate) fn credentials_origin(&self) -> Option<String> {
+        let token = matches!(self.credentials, Credentials::AccessToken(_));
+        match &self.connection_source {
+            ConnectionSource::Environment if token => Some(ENV_ACCESS_TOKEN.to_string()),
+            ConnectionSource::Environment => Some(format!("{ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}")),
+            ConnectionSource::Profile { name, path } => {
+                let keys = if token { "access_token" } else { "client_id and client_secret" };
+                Some(format!("{keys} of profile '{name}' in {}", path.display()))
+            }
+            ConnectionSource::Code => None,
+        }
+    }
     /// TCP connect timeout.
     pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout

@@ -168,13 +168,16 @@ pub enum Error {
     },
 
     /// 401 from the API: the token was missing, malformed or expired.
-    #[error("{operation} was refused with HTTP 401 ({}): check the client id and secret, or the access token", message.as_deref().unwrap_or("unauthorized"))]
+    #[error("{operation} was refused with HTTP 401 ({}): check the client id and secret, or the access token{}", message.as_deref().unwrap_or("unauthorized"), credentials.as_ref().map(|c| format!(" (they came from {c})")).unwrap_or_default())]
     #[non_exhaustive]
     Unauthorized {
         /// Operation that failed.
         operation: &'static str,
         /// The `error` text of the body.
         message: Option<String>,
+        /// Where the refused credentials came from (e.g. `SAIL_ACCESS_TOKEN`,
+        /// or a profile and its file), when known.
+        credentials: Option<String>,
     },
 
     /// 429 after every allowed attempt.
@@ -446,7 +449,7 @@ impl FailedResponse {
         let status = self.status;
         let body = self.body.unwrap_or_default();
         match status.as_u16() {
-            401 => Error::Unauthorized { operation, message: json_text(&body.error) },
+            401 => Error::Unauthorized { operation, message: json_text(&body.error), credentials: None },
             429 => Error::RateLimited {
                 operation,
                 retry_after: parse_retry_after(&self.headers),
