@@ -247,23 +247,12 @@ impl ListSources {
 
     /// Every matching source, in server order, each once.
     pub fn stream(self) -> BoxStream<'static, Result<Source, Error>> {
-        if let Err(e) = check_limit(self.limit) {
-            return stream::once(async move { Err(e) }).boxed();
-        }
         let (client, filter) = (self.client.clone(), self.filter.clone());
-        let concurrency = client.config().page_concurrency();
         let fetch: FetchPage<Source> = Arc::new(move |limit, offset| {
             let (client, filter) = (client.clone(), filter.clone());
             Box::pin(async move { client.fetch_sources(filter, limit, offset).await })
         });
-        pager_stream(Pager::new(
-            fetch,
-            |s: &Source| s.id.as_str(),
-            self.limit,
-            self.offset,
-            concurrency,
-            false,
-        ))
+        checked_stream(&self.client, self.limit, self.offset, fetch, |s: &Source| s.id.as_str())
     }
 }
 
@@ -295,24 +284,29 @@ impl ListPasswordPolicies {
     }
     /// Every policy, in server order, each once.
     pub fn stream(self) -> BoxStream<'static, Result<PasswordPolicy, Error>> {
-        if let Err(e) = check_limit(self.limit) {
-            return stream::once(async move { Err(e) }).boxed();
-        }
         let client = self.client.clone();
-        let concurrency = client.config().page_concurrency();
         let fetch: FetchPage<PasswordPolicy> = Arc::new(move |limit, offset| {
             let client = client.clone();
             Box::pin(async move { client.fetch_policies(limit, offset).await })
         });
-        pager_stream(Pager::new(
-            fetch,
-            |p: &PasswordPolicy| p.id.as_str(),
-            self.limit,
-            self.offset,
-            concurrency,
-            false,
-        ))
+        checked_stream(&self.client, self.limit, self.offset, fetch, |p: &PasswordPolicy| p.id.as_str())
     }
+}
+
+/// A paging stream over `fetch` after the limit is checked (the same
+/// machine as groups: in order, each id once, stops at a short page).
+fn checked_stream<T: Send + 'static>(
+    client: &Client,
+    limit: u32,
+    offset: u64,
+    fetch: FetchPage<T>,
+    id_of: fn(&T) -> &str,
+) -> BoxStream<'static, Result<T, Error>> {
+    if let Err(e) = check_limit(limit) {
+        return stream::once(async move { Err(e) }).boxed();
+    }
+    let concurrency = client.config().page_concurrency();
+    pager_stream(Pager::new(fetch, id_of, limit, offset, concurrency, false))
 }
 
 fn check_limit(limit: u32) -> Result<(), Error> {
