@@ -8,14 +8,14 @@ use psg_ext::Client;
 
 use crate::cli::{ApplyArgs, OutputFormat, PlanArgs};
 use crate::context::Context;
-use crate::desired::{self, DesiredGroup};
-use crate::execute::{self, DEFAULT_ROUNDS, list_with_retry};
 use crate::failure::Failure;
+use crate::gitops::desired::{self, DesiredGroup};
+use crate::gitops::execute::{self, DEFAULT_ROUNDS, list_with_retry};
+use crate::gitops::plan::{Action, Plan, fingerprint, plan};
+use crate::gitops::planfile::{self, FORMAT, SavedPlan};
+use crate::gitops::resolve::{self, Resolution};
+use crate::gitops::tenant::Group;
 use crate::groups_cmd::confirm;
-use crate::plan::{Action, Plan, fingerprint, plan};
-use crate::planfile::{self, FORMAT, SavedPlan};
-use crate::resolve::{self, Resolution};
-use crate::tenant::Group;
 
 /// Names held by more than one group: name → ids.
 pub fn duplicate_names(groups: &[Group]) -> BTreeMap<&str, Vec<&str>> {

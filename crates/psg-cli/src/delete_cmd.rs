@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::cli::OutputFormat;
 use crate::context::Context;
-use crate::execute::list_with_retry;
 use crate::failure::Failure;
+use crate::gitops::execute::list_with_retry;
 use crate::groups_cmd::{confirm, id_of_name};
 use crate::output::quoted;
 

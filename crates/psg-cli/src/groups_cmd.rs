@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use crate::cli::{GroupsCommand, OutputFormat};
 use crate::context::Context;
-use crate::execute::list_with_retry;
 use crate::failure::Failure;
+use crate::gitops::execute::list_with_retry;
 use crate::output;
 
 /// A group given in a file (JSON or YAML).
@@ -31,7 +31,7 @@ struct GroupFile {
 }
 
 fn read_group_file(path: &Path) -> Result<GroupSpec, Failure> {
-    let text = crate::desired::read_text(path)?;
+    let text = crate::gitops::desired::read_text(path)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let parsed: GroupFile = serde_norway::from_str(text).map_err(|e| {
         let at = e.location().map(|l| format!(":{}", l.line())).unwrap_or_default();

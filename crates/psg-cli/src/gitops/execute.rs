@@ -14,10 +14,10 @@ use psg_ext::{Client, Error};
 use tokio::sync::Notify;
 
 use crate::context::Context;
-use crate::desired::DesiredGroup;
 use crate::failure::Failure;
-use crate::plan::{Action, Change, Plan, plan};
-use crate::tenant::{self, Failed, Group};
+use crate::gitops::desired::DesiredGroup;
+use crate::gitops::plan::{Action, Change, Plan, plan};
+use crate::gitops::tenant::{self, Failed, Group};
 
 /// Changes applied at once.
 const CONCURRENCY: usize = 4;

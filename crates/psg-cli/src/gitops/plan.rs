@@ -7,8 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::desired::DesiredGroup;
-use crate::tenant::{Fields, Group};
+use crate::gitops::desired::DesiredGroup;
+use crate::gitops::tenant::{Fields, Group};
 
 /// What a change does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::desired::{self, DesiredGroup};
 use crate::failure::Failure;
-use crate::plan::{Action, Change, Plan, Summary};
+use crate::gitops::desired::{self, DesiredGroup};
+use crate::gitops::plan::{Action, Change, Plan, Summary};
 
 /// Format version of saved plans.
 pub const FORMAT: u32 = 1;

@@ -25,8 +25,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::failure::Failure;
-use crate::tenant::{Fields, Group};
-use crate::yaml::{self, LoadError, Node};
+use crate::gitops::tenant::{Fields, Group};
+use crate::gitops::yaml::{self, LoadError, Node};
 
 /// Problems printed at most (the count says how many there are).
 const MAX_PROBLEMS_SHOWN: usize = 100;
@@ -51,7 +51,7 @@ pub struct DesiredGroup {
     #[serde(skip)]
     pub line: usize,
     /// `passwordPolicy: NAME` (the portable form): resolved into
-    /// `password_policy_id` in the target tenant by [`crate::resolve`].
+    /// `password_policy_id` in the target tenant by [`crate::gitops::resolve`].
     #[serde(skip)]
     pub policy_name: Option<Named>,
     /// `sources: [NAME, ...]` (the portable form): resolved into `source_ids`.
@@ -416,7 +416,7 @@ struct PortableGroup<'a> {
 
 /// The desired-state YAML for `groups` with policies and sources by name
 /// (`names` maps ids to unique names; an id without one is written as an id).
-pub fn render_portable(groups: &[Group], names: &crate::resolve::Names) -> String {
+pub fn render_portable(groups: &[Group], names: &crate::gitops::resolve::Names) -> String {
     let mut sorted: Vec<&Group> = groups.iter().collect();
     sorted.sort_by(|a, b| a.fields.name.cmp(&b.fields.name));
     let entries: Vec<PortableGroup<'_>> = sorted

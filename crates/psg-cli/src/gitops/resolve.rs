@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::{StreamExt, TryStreamExt};
 use psg_ext::{Client, PasswordPolicy, Source, SourceFilter};
 
-use crate::desired::DesiredGroup;
 use crate::failure::Failure;
+use crate::gitops::desired::DesiredGroup;
 
 /// Source names asked for in one `name in (...)` filter.
 const NAMES_PER_REQUEST: usize = 50;
@@ -117,7 +117,7 @@ impl Names {
 
 /// Looks up the names of every policy and source `groups` use. Warns (on
 /// stderr) about ids that have no unique name; those stay ids in the file.
-pub async fn names_for(client: &Client, groups: &[crate::tenant::Group]) -> Result<Names, Failure> {
+pub async fn names_for(client: &Client, groups: &[crate::gitops::tenant::Group]) -> Result<Names, Failure> {
     let policies: Vec<PasswordPolicy> = client.list_password_policies().stream().try_collect().await?;
     let wanted: BTreeSet<String> = groups.iter().flat_map(|g| g.fields.source_ids.iter().cloned()).collect();
     let batches: Vec<Vec<String>> = wanted
@@ -261,7 +261,7 @@ fn ids<'a>(ids: impl Iterator<Item = &'a str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::parse;
+    use crate::gitops::desired::parse;
 
     fn source(id: &str, name: &str, password: bool) -> Source {
         let features = if password { "[\"PASSWORD\"]" } else { "[]" };
