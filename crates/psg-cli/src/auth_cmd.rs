@@ -93,7 +93,7 @@ fn source_text(source: &ConnectionSource) -> String {
         ConnectionSource::Code => "flags (--base-url with credential flags)".to_string(),
         ConnectionSource::Environment => "environment (SAIL_*)".to_string(),
         ConnectionSource::Profile { name, path, .. } => format!("profile {name} ({})", path.display()),
-        other => other.to_string(),
+        other => format!("{other:?}"),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use psg_ext::config::{profile_file_path, profile_permission_warning};
+use psg_ext::config::profile_file_path;
 use psg_ext::{Client, ClientBuilder};
 
 use crate::cli::{GlobalArgs, OutputFormat};
@@ -122,5 +122,64 @@ fn read_secret(path: &std::path::Path, flag: &str) -> Result<String, Failure> {
 fn warn_permissions(path: &std::path::Path) {
     if let Some(w) = profile_permission_warning(path) {
         eprintln!("warning: {w}");
+    }
+}
+
+/// Whether a profile file readable by group or others holds a secret: the
+/// warning text to show, if so (as ssh and the AWS CLI warn).
+fn profile_permission_warning(path: &std::path::Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        if mode & 0o077 == 0 {
+            return None;
+        }
+        let text = std::fs::read_to_string(path).ok()?;
+        let table: toml::Table = toml::from_str(&text).ok()?;
+        let profiles = table.get("profiles")?.as_table()?;
+        let has_secret = profiles
+            .values()
+            .filter_map(|p| p.as_table())
+            .any(|p| p.contains_key("client_secret") || p.contains_key("access_token"));
+        has_secret.then(|| {
+            format!(
+                "{} holds secrets and is readable by others (mode {:o}); run: chmod 600 {}",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+#[cfg(all(test, unix))]
+mod permission_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::profile_permission_warning;
+
+    #[test]
+    fn a_world_readable_profile_with_secrets_gets_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "[profiles.p]\nbase_url = \"https://x\"\nclient_id = \"i\"\nclient_secret = \"s\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let w = profile_permission_warning(&p).unwrap();
+        assert!(w.contains("chmod 600") && !w.contains("\"s\""), "{w}");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(profile_permission_warning(&p), None);
+        std::fs::write(&p, "[profiles.p]\nbase_url = \"https://x\"\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(profile_permission_warning(&p), None);
     }
 }

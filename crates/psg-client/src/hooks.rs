@@ -63,6 +63,10 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// then empty); its value is the limit.
 pub const BODY_TOO_LARGE_HEADER: &str = "x-psg-body-too-large";
 
+/// The header progenitor adds to every request and [`ClientHooks::pre`]
+/// removes again: no SailPoint operation declares it.
+pub const GENERATED_VERSION_HEADER: &str = "api-version";
+
 /// Status and headers of the last response seen inside [`capture_response`].
 #[derive(Clone, Debug)]
 pub struct ResponseMeta {
@@ -99,6 +103,10 @@ pub async fn capture_response<F: Future>(call: F) -> (F::Output, Option<Response
 
 impl ClientHooks<Hooks> for Client {
     async fn pre<E>(&self, request: &mut reqwest::Request, info: &OperationInfo) -> Result<(), Error<E>> {
+        // progenitor adds `api-version: <info.version of the spec>` to every
+        // request; no operation of SailPoint's specs declares that header, and
+        // the one merged spec's version would be wrong on most paths anyway.
+        request.headers_mut().remove(GENERATED_VERSION_HEADER);
         match &self.inner().hook {
             Some(hook) => hook.prepare(request, info.operation_id).await.map_err(Error::Custom),
             None => Ok(()),

@@ -11,22 +11,35 @@ use psg_client::types::{PasswordPolicyV3Dto, PolicyTimestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::client::{Client, Op, Operation};
+use crate::config::Resource;
 use crate::error::Error;
 use crate::paginate::{FetchPage, MAX_PAGE_SIZE, Page, Pager, pager_stream};
 use crate::retry::Idempotency;
 
-const LIST_SOURCES: Operation =
-    Operation { id: "listSources", method: "GET", path: "/sources", idempotency: Idempotency::Idempotent };
-const GET_SOURCE: Operation =
-    Operation { id: "getSource", method: "GET", path: "/sources/{id}", idempotency: Idempotency::Idempotent };
+const LIST_SOURCES: Operation = Operation {
+    id: "listSources",
+    resource: Resource::Sources,
+    method: "GET",
+    path: "/sources",
+    idempotency: Idempotency::Idempotent,
+};
+const GET_SOURCE: Operation = Operation {
+    id: "getSource",
+    resource: Resource::Sources,
+    method: "GET",
+    path: "/sources/{id}",
+    idempotency: Idempotency::Idempotent,
+};
 const LIST_POLICIES: Operation = Operation {
     id: "listPasswordPolicies",
+    resource: Resource::PasswordPolicies,
     method: "GET",
     path: "/password-policies",
     idempotency: Idempotency::Idempotent,
 };
 const GET_POLICY: Operation = Operation {
     id: "getPasswordPolicyById",
+    resource: Resource::PasswordPolicies,
     method: "GET",
     path: "/password-policies/{id}",
     idempotency: Idempotency::Idempotent,
@@ -350,7 +363,7 @@ impl Client {
         if id.trim().is_empty() {
             return Err(Error::invalid("id", "the source id must not be empty"));
         }
-        let generated = &self.inner.catalog;
+        let generated = &self.inner.sources;
         let op = Op { operation: &GET_SOURCE, group_id: Some(id), creating: None };
         let reply = self.call(op, || generated.get_source(id)).await?;
         Source::from_wire(reply.into_value(GET_SOURCE.id)?.into_inner(), GET_SOURCE.id)
@@ -366,7 +379,7 @@ impl Client {
         if id.trim().is_empty() {
             return Err(Error::invalid("id", "the policy id must not be empty"));
         }
-        let generated = &self.inner.catalog;
+        let generated = &self.inner.policies;
         let op = Op { operation: &GET_POLICY, group_id: Some(id), creating: None };
         let reply = self.call(op, || generated.get_password_policy_by_id(id)).await?;
         PasswordPolicy::from_wire(reply.into_value(GET_POLICY.id)?.into_inner(), GET_POLICY.id)
@@ -379,7 +392,7 @@ impl Client {
         offset: u64,
     ) -> Result<(Vec<Source>, Option<u64>), Error> {
         let (limit, offset) = paging(limit, offset)?;
-        let generated = &self.inner.catalog;
+        let generated = &self.inner.sources;
         let op = Op { operation: &LIST_SOURCES, group_id: None, creating: None };
         let response = self
             .call(op, || {
@@ -410,7 +423,7 @@ impl Client {
         offset: u64,
     ) -> Result<(Vec<PasswordPolicy>, Option<u64>), Error> {
         let (limit, offset) = paging(limit, offset)?;
-        let generated = &self.inner.catalog;
+        let generated = &self.inner.policies;
         let op = Op { operation: &LIST_POLICIES, group_id: None, creating: None };
         let response = self
             .call(op, || generated.list_password_policies(Some(true), Some(limit), Some(offset)))

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::auth::Auth;
-use crate::config::{ClientBuilder, Config};
+use crate::config::{ClientBuilder, Config, Resource, is_loopback};
 use crate::error::{Error, FailedResponse, TransportError, TransportKind, parse_retry_after, snippet};
 use crate::rate_limit::RateLimiter;
 use crate::retry::{Decision, Idempotency, Outcome, RetryBudget};
@@ -46,6 +46,9 @@ const NO_TOKEN: &str = "no access token";
 struct SendHook {
     limiter: Arc<RateLimiter>,
     auth: Arc<Auth>,
+    /// Headers the configured version requires on this hook's resource
+    /// ([`ApiVersion::headers`]).
+    headers: &'static [(&'static str, &'static str)],
 }
 
 impl RequestHook for SendHook {
@@ -79,7 +82,11 @@ impl RequestHook for SendHook {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
                 .map_err(|_| "the access token contains characters not allowed in a header".to_string())?;
             value.set_sensitive(true);
-            request.headers_mut().insert(AUTHORIZATION, value);
+            let headers = request.headers_mut();
+            headers.insert(AUTHORIZATION, value);
+            for (name, value) in self.headers {
+                headers.insert(*name, HeaderValue::from_static(value));
+            }
             let path = match request.url().query() {
                 Some(q) => format!("{}?{q}", request.url().path()),
                 None => request.url().path().to_string(),
@@ -111,9 +118,12 @@ pub struct Client {
 
 pub(crate) struct Inner {
     pub(crate) config: Config,
-    pub(crate) generated: psg_client::Client,
-    /// The same client rooted where sources and policies are read.
-    pub(crate) catalog: psg_client::Client,
+    /// The generated client rooted where password sync groups live.
+    pub(crate) groups: psg_client::Client,
+    /// ... where sources are read.
+    pub(crate) sources: psg_client::Client,
+    /// ... where password policies are read.
+    pub(crate) policies: psg_client::Client,
     auth: Arc<Auth>,
     limiter: Arc<RateLimiter>,
     budget: RetryBudget,
@@ -132,6 +142,8 @@ impl std::fmt::Debug for Client {
 /// One API operation, as the retry loop and tracing see it.
 pub(crate) struct Operation {
     pub id: &'static str,
+    /// What it works on: decides its path prefix, headers and scope.
+    pub resource: Resource,
     pub method: &'static str,
     pub path: &'static str,
     pub idempotency: Idempotency,
@@ -233,14 +245,7 @@ impl Client {
                 http = http.add_root_certificate(cert);
             }
         }
-        let loopback = url::Url::parse(config.base_url())
-            .ok()
-            .and_then(|u| u.host().map(|h| h.to_owned()))
-            .is_some_and(|h| match h {
-                url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-                url::Host::Ipv4(ip) => ip.is_loopback(),
-                url::Host::Ipv6(ip) => ip.is_loopback(),
-            });
+        let loopback = url::Url::parse(config.base_url()).is_ok_and(|u| is_loopback(&u));
         if loopback && config.proxy().is_none() {
             // A local emulator is never reached through HTTP(S)_PROXY.
             http = http.no_proxy();
@@ -250,15 +255,30 @@ impl Client {
         })?;
         let limiter = Arc::new(RateLimiter::new(config.rate_limit()));
         let auth = Arc::new(Auth::new(&config, http.clone()));
-        let hooks = Hooks::new(Arc::new(SendHook { limiter: limiter.clone(), auth: auth.clone() }));
-        let generated = psg_client::Client::new_with_client(&config.api_root(), http.clone(), hooks.clone());
-        let catalog = psg_client::Client::new_with_client(&config.catalog_root(), http, hooks);
+        // One generated client per resource: its root and its headers are
+        // decided in one place, `ApiVersion::prefix` and `ApiVersion::headers`.
+        let client_for = |resource: Resource| {
+            let hook = SendHook {
+                limiter: limiter.clone(),
+                auth: auth.clone(),
+                headers: config.api_version().headers(resource),
+            };
+            psg_client::Client::new_with_client(
+                &config.root_for(resource),
+                http.clone(),
+                Hooks::new(Arc::new(hook)),
+            )
+        };
+        let groups = client_for(Resource::PasswordSyncGroups);
+        let sources = client_for(Resource::Sources);
+        let policies = client_for(Resource::PasswordPolicies);
         let inner = Inner {
             auth,
             limiter,
             budget: RetryBudget::new(config.retry().budget_capacity()),
-            generated,
-            catalog,
+            groups,
+            sources,
+            policies,
             config,
         };
         Ok(Client { inner: Arc::new(inner) })
@@ -282,9 +302,9 @@ impl Client {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, psg_client::Error<ApiErrorBody>>>,
     {
-        let Operation { id, method, path, .. } = op.operation;
+        let Operation { id, method, path, resource, .. } = op.operation;
         // Shown from -vv on (debug); -v has one line per request without it.
-        let span = tracing::debug_span!("psg.operation", op = id, method = method, path = path);
+        let span = tracing::debug_span!("psg.operation", op = id, ?resource, method = method, path = path);
         self.call_inner(&op, send).instrument(span).await
     }
 

@@ -1,6 +1,7 @@
 //! The five operations on password sync groups.
 
 use crate::client::{Client, Op, Operation, Reply};
+use crate::config::Resource;
 use crate::error::Error;
 use crate::model::{Deleted, Group, GroupSpec};
 use crate::paginate::ListGroups;
@@ -12,26 +13,35 @@ const ITEM: &str = "/password-sync-groups/{id}";
 /// The five operations, as the retry loop and tracing see them.
 const CREATE: Operation = Operation {
     id: "createPasswordSyncGroup",
+    resource: Resource::PasswordSyncGroups,
     method: "POST",
     path: COLLECTION,
     idempotency: Idempotency::NonIdempotent,
 };
-const GET: Operation =
-    Operation { id: "getPasswordSyncGroup", method: "GET", path: ITEM, idempotency: Idempotency::Idempotent };
+const GET: Operation = Operation {
+    id: "getPasswordSyncGroup",
+    resource: Resource::PasswordSyncGroups,
+    method: "GET",
+    path: ITEM,
+    idempotency: Idempotency::Idempotent,
+};
 const UPDATE: Operation = Operation {
     id: "updatePasswordSyncGroup",
+    resource: Resource::PasswordSyncGroups,
     method: "PUT",
     path: ITEM,
     idempotency: Idempotency::Idempotent,
 };
 const DELETE: Operation = Operation {
     id: "deletePasswordSyncGroup",
+    resource: Resource::PasswordSyncGroups,
     method: "DELETE",
     path: ITEM,
     idempotency: Idempotency::Idempotent,
 };
 const LIST: Operation = Operation {
     id: "getPasswordSyncGroups",
+    resource: Resource::PasswordSyncGroups,
     method: "GET",
     path: COLLECTION,
     idempotency: Idempotency::Idempotent,
@@ -49,7 +59,7 @@ impl Client {
     pub async fn create_group(&self, group: &GroupSpec) -> Result<Group, Error> {
         group.validate()?;
         let body = group.to_wire();
-        let generated = &self.inner.generated;
+        let generated = &self.inner.groups;
         let op = Op { operation: &CREATE, group_id: None, creating: Some(&group.name) };
         let reply = self.call(op, || generated.create_password_sync_group(&body)).await?;
         Group::from_wire(reply.into_value(CREATE.id)?.into_inner(), CREATE.id)
@@ -59,7 +69,7 @@ impl Client {
     /// [`Error::NotFound`].
     pub async fn get_group(&self, id: &str) -> Result<Group, Error> {
         check_id(id)?;
-        let generated = &self.inner.generated;
+        let generated = &self.inner.groups;
         let op = Op { operation: &GET, group_id: Some(id), creating: None };
         let reply = self.call(op, || generated.get_password_sync_group(id)).await?;
         Group::from_wire(reply.into_value(GET.id)?.into_inner(), GET.id)
@@ -70,7 +80,7 @@ impl Client {
         check_id(id)?;
         group.validate()?;
         let body = group.to_wire();
-        let generated = &self.inner.generated;
+        let generated = &self.inner.groups;
         let op = Op { operation: &UPDATE, group_id: Some(id), creating: None };
         let reply = self.call(op, || generated.update_password_sync_group(id, &body)).await?;
         Group::from_wire(reply.into_value(UPDATE.id)?.into_inner(), UPDATE.id)
@@ -82,7 +92,7 @@ impl Client {
     /// is [`Error::NotFound`].
     pub async fn delete_group(&self, id: &str) -> Result<Deleted, Error> {
         check_id(id)?;
-        let generated = &self.inner.generated;
+        let generated = &self.inner.groups;
         let op = Op { operation: &DELETE, group_id: Some(id), creating: None };
         match self.call(op, || generated.delete_password_sync_group(id)).await? {
             Reply::Value(_) => Ok(Deleted::Deleted),
@@ -111,7 +121,7 @@ impl Client {
         offset: u64,
         count: bool,
     ) -> Result<(Vec<Group>, Option<u64>), Error> {
-        let generated = &self.inner.generated;
+        let generated = &self.inner.groups;
         let op = Op { operation: &LIST, group_id: None, creating: None };
         let offset_i32 = i32::try_from(offset)
             .map_err(|_| Error::invalid("offset", format!("{offset} is larger than the API accepts")))?;

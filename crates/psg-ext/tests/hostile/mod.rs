@@ -83,6 +83,15 @@ pub struct Seen {
     pub path: String,
     pub query: String,
     pub status: u16,
+    /// Request headers (Authorization included: tests check it never leaks elsewhere).
+    pub headers: hyper::HeaderMap,
+}
+
+impl Seen {
+    /// The value of header `name`, if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 #[derive(Default)]
@@ -220,6 +229,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
     let at = Instant::now();
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let query = req.uri().query().unwrap_or_default().to_string();
+    let headers = req.headers().clone();
     if path == "/oauth/token" {
         let mode = {
             let mut s = state.lock().unwrap();
@@ -249,7 +259,14 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
     let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let mut s = state.lock().unwrap();
     let record = |status: u16, s: &mut State| {
-        s.seen.push(Seen { at, method: method.clone(), path: path.clone(), query: query.clone(), status });
+        s.seen.push(Seen {
+            at,
+            method: method.clone(),
+            path: path.clone(),
+            query: query.clone(),
+            status,
+            headers: headers.clone(),
+        });
     };
     if let Some(to) = s.mode.redirect_to.clone() {
         record(302, &mut s);
@@ -264,7 +281,12 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
         r.headers_mut().insert("retry-after", "1".parse().unwrap());
         return Ok(r);
     }
-    let collection = "/beta/password-sync-groups";
+    // Any version prefix: `/beta`, `/v3`, `/v2025`, ...
+    let collection_path = match path.find("/password-sync-groups") {
+        Some(i) => format!("{}/password-sync-groups", &path[..i]),
+        None => "/beta/password-sync-groups".to_string(),
+    };
+    let collection = collection_path.as_str();
     let lose = |s: &mut State| {
         if s.mode.lose_answers > 0 {
             s.mode.lose_answers -= 1;
@@ -350,6 +372,12 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
                     json!({"trackingId": "t404", "messages": [{"text": "no such group"}]}),
                 ),
             })
+        }
+        (&Method::GET, p) if p.ends_with("/password-policies") || p.ends_with("/sources") => {
+            record(200, &mut s);
+            let mut r = reply(StatusCode::OK, json!([]));
+            r.headers_mut().insert("x-total-count", "0".parse().unwrap());
+            Ok(r)
         }
         _ => {
             record(404, &mut s);
