@@ -107,15 +107,60 @@ impl Context {
     }
 }
 
+/// Largest credential or token file psg reads; anything bigger is not a secret.
+const SECRET_FILE_CAP: u64 = 64 * 1024;
+
 /// A secret from a file: the first line, trimmed. Errors name the flag, never the content.
+///
+/// The file must be a regular file of at most [`SECRET_FILE_CAP`] bytes, so `/dev/zero` or a
+/// pipe gets one clear line instead of exhausting memory.
 fn read_secret(path: &std::path::Path, flag: &str) -> Result<String, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::usage(format!("{flag}: cannot read {}: {e}", path.display())))?;
+    use std::io::Read;
+    let cannot = |why: String| Failure::usage(format!("{flag}: cannot read {}: {why}", path.display()));
+    let file = std::fs::File::open(path).map_err(|e| cannot(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| cannot(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(cannot("not a regular file; give the path of a file holding the secret".into()));
+    }
+    let mut bytes = Vec::new();
+    file.take(SECRET_FILE_CAP + 1).read_to_end(&mut bytes).map_err(|e| cannot(e.to_string()))?;
+    if bytes.len() as u64 > SECRET_FILE_CAP {
+        return Err(cannot(format!(
+            "larger than {} KiB; a secret file holds one line",
+            SECRET_FILE_CAP / 1024
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| cannot("not UTF-8 text".into()))?;
     let secret = text.lines().next().unwrap_or_default().trim().to_string();
     if secret.is_empty() {
         return Err(Failure::usage(format!("{flag}: {} is empty", path.display())));
     }
+    if let Some(w) = secret_file_permission_warning(&meta, path) {
+        eprintln!("warning: {w}");
+    }
     Ok(secret)
+}
+
+/// A warning when a secret file is readable by group or others (like a profile file's).
+fn secret_file_permission_warning(meta: &std::fs::Metadata, path: &std::path::Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode();
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "{} holds a secret and is readable by others (mode {:o}); run: chmod 600 {}",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (meta, path);
+        None
+    }
 }
 
 /// Warns once when the profile file holding secrets is readable by others.
@@ -181,5 +226,44 @@ mod permission_tests {
         std::fs::write(&p, "[profiles.p]\nbase_url = \"https://x\"\n").unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
         assert_eq!(profile_permission_warning(&p), None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_zero_is_refused_with_one_line() {
+        let err = read_secret(std::path::Path::new("/dev/zero"), "--client-secret-file").unwrap_err();
+        let text = format!("{err}");
+        assert!(text.contains("not a regular file"), "{text}");
+        assert!(!text.contains('\n'), "{text}");
+    }
+
+    #[test]
+    fn oversized_file_is_refused_without_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("big");
+        std::fs::write(&file, "s3cr3t".repeat(20_000)).unwrap();
+        let text = format!("{}", read_secret(&file, "--access-token-file").unwrap_err());
+        assert!(text.contains("larger than 64 KiB"), "{text}");
+        assert!(!text.contains("s3cr3t"), "{text}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn world_readable_secret_file_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "x\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let meta = std::fs::metadata(&file).unwrap();
+        assert!(secret_file_permission_warning(&meta, &file).unwrap().contains("chmod 600"));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let meta = std::fs::metadata(&file).unwrap();
+        assert!(secret_file_permission_warning(&meta, &file).is_none());
+        assert_eq!(read_secret(&file, "--client-secret-file").unwrap(), "x");
     }
 }

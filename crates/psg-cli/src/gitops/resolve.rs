@@ -18,6 +18,10 @@ use crate::gitops::desired::DesiredGroup;
 /// Source names asked for in one `name in (...)` filter.
 const NAMES_PER_REQUEST: usize = 50;
 
+/// Most bytes one percent-encoded filter may take, well under the documented 8192-byte URL
+/// limit so the rest of the URL (host, path, paging) always fits.
+const FILTER_BYTES_PER_REQUEST: usize = 4096;
+
 /// Source batches fetched at once.
 const CONCURRENT_BATCHES: usize = 4;
 
@@ -79,13 +83,7 @@ pub async fn resolve(
 
 /// Sources whose names are in `names`, in batches of `name in (...)`.
 async fn fetch_sources(client: &Client, names: &BTreeSet<&str>) -> Result<Vec<Source>, Failure> {
-    let batches: Vec<Vec<String>> = names
-        .iter()
-        .map(|n| n.to_string())
-        .collect::<Vec<_>>()
-        .chunks(NAMES_PER_REQUEST)
-        .map(<[String]>::to_vec)
-        .collect();
+    let batches = batches(names.iter().map(|n| n.to_string()));
     let found: Vec<Vec<Source>> = futures::stream::iter(batches)
         .map(|batch| {
             client.list_sources().filter(SourceFilter::name_in(&batch)).stream().try_collect::<Vec<_>>()
@@ -120,13 +118,7 @@ impl Names {
 pub async fn names_for(client: &Client, groups: &[crate::gitops::tenant::Group]) -> Result<Names, Failure> {
     let policies: Vec<PasswordPolicy> = client.list_password_policies().stream().try_collect().await?;
     let wanted: BTreeSet<String> = groups.iter().flat_map(|g| g.fields.source_ids.iter().cloned()).collect();
-    let batches: Vec<Vec<String>> = wanted
-        .iter()
-        .cloned()
-        .collect::<Vec<_>>()
-        .chunks(NAMES_PER_REQUEST)
-        .map(<[String]>::to_vec)
-        .collect();
+    let batches = batches(wanted.iter().cloned());
     let found: Vec<Vec<Source>> = futures::stream::iter(batches)
         .map(|batch| {
             client.list_sources().filter(SourceFilter::id_in(&batch)).stream().try_collect::<Vec<_>>()
@@ -246,6 +238,35 @@ pub fn match_names(
 }
 
 /// How often each name occurs.
+/// Splits `values` into `in (...)` batches of at most [`NAMES_PER_REQUEST`] values whose
+/// percent-encoded filter stays within [`FILTER_BYTES_PER_REQUEST`] (long or CJK names take
+/// nine bytes a character once encoded).
+fn batches(values: impl Iterator<Item = String>) -> Vec<Vec<String>> {
+    // `name in (` / `)` plus, per value, its quotes and the `, ` separator, all encoded.
+    const FRAME: usize = 32;
+    const PER_VALUE: usize = 12;
+    let mut out: Vec<Vec<String>> = Vec::new();
+    let mut used = FRAME;
+    for v in values {
+        let cost = encoded_len(&v) + PER_VALUE;
+        let full =
+            out.last().is_none_or(|b| b.len() >= NAMES_PER_REQUEST || used + cost > FILTER_BYTES_PER_REQUEST);
+        if full {
+            out.push(Vec::new());
+            used = FRAME;
+        }
+        used += cost;
+        out.last_mut().expect("pushed above").push(v);
+    }
+    out
+}
+
+/// Upper bound of `s`'s length in a query string: unreserved ASCII stays, every other byte
+/// becomes `%XX`.
+fn encoded_len(s: &str) -> usize {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { 1 } else { 3 }).sum()
+}
+
 fn count<'a>(all: impl Iterator<Item = &'a str>) -> BTreeMap<&'a str, usize> {
     let mut n: BTreeMap<&str, usize> = BTreeMap::new();
     for name in all {
@@ -260,6 +281,33 @@ fn ids<'a>(ids: impl Iterator<Item = &'a str>) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn batches_of_long_cjk_names_stay_under_the_url_limit() {
+        let names: Vec<String> =
+            (0..50).map(|i| format!("東京本社人事部門同期対象{i:02}").repeat(8)).collect();
+        let got = batches(names.iter().cloned());
+        assert!(
+            got.len() > 1,
+            "one batch of {} bytes would exceed the limit",
+            names.iter().map(|n| encoded_len(n)).sum::<usize>()
+        );
+        for b in &got {
+            let filter = SourceFilter::name_in(b).to_string();
+            let encoded: usize = encoded_len(&filter);
+            assert!(encoded <= FILTER_BYTES_PER_REQUEST, "{encoded} bytes in one filter");
+        }
+        assert_eq!(got.concat(), names);
+    }
+
+    #[test]
+    fn short_ids_batch_by_count() {
+        let ids: Vec<String> = (0..120).map(|i| format!("{i:032x}")).collect();
+        let got = batches(ids.iter().cloned());
+        assert_eq!(got.iter().map(Vec::len).collect::<Vec<_>>(), vec![50, 50, 20]);
+        assert_eq!(got.concat(), ids);
+    }
+
     use super::*;
     use crate::gitops::desired::parse;
 

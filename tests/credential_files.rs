@@ -1,0 +1,40 @@
+//! Secret files given by flag, through the real `psg` binary: `/dev/zero` and
+//! oversized files get one clear line and no token request; a secret file
+//! readable by others works but warns.
+
+use psg_e2e::{DEMO_SECRET, emulator, psg_command, temp_dir};
+
+async fn with_secret_file(base: &str, flag: &str, path: &str) -> psg_e2e::Run {
+    let mut cmd = psg_command(None);
+    cmd.args(["--base-url", base]);
+    if flag == "--client-secret-file" {
+        cmd.args(["--client-id", "psg-demo"]);
+    }
+    cmd.args([flag, path, "groups", "list", "-o", "json"]).output().await.expect("psg runs").into()
+}
+
+#[tokio::test]
+async fn dev_zero_as_each_secret_file_is_one_usage_line() {
+    let emu = emulator(|b| b.groups(1)).await;
+    for flag in ["--client-secret-file", "--access-token-file"] {
+        let out = with_secret_file(&emu.base_url(), flag, "/dev/zero").await;
+        assert_eq!(out.code, 2, "{flag}: {}", out.stderr);
+        assert!(out.stderr.contains(flag) && out.stderr.contains("not a regular file"), "{}", out.stderr);
+        assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+    }
+    assert_eq!(emu.stats().tokens_issued, 0);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn readable_secret_file_warns_and_still_works() {
+    use std::os::unix::fs::PermissionsExt;
+    let emu = emulator(|b| b.groups(2)).await;
+    let secret = temp_dir("cred-files").join("secret");
+    std::fs::write(&secret, format!("{DEMO_SECRET}\n")).unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = with_secret_file(&emu.base_url(), "--client-secret-file", secret.to_str().unwrap()).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("chmod 600"), "{}", out.stderr);
+    assert!(!out.stderr.contains(DEMO_SECRET));
+}
