@@ -36,7 +36,13 @@ async fn plan_and_apply_are_idempotent_with_detailed_exit_codes() {
     assert_eq!(emu.stats().writes, 0, "plan writes nothing");
 
     let apply = psg(Some(&base), &["apply", "-f", f, "--prune", "--yes"]).await;
-    assert!(apply.ok().contains("Applied: 2 to create, 1 to update, 1 to delete."), "{}", apply.stdout);
+    assert!(
+        apply.ok().contains(
+            "Applied: 4 of 4 changes (2 created, 1 updated, 1 deleted); 0 conflict(s), 0 failed, 0 unknown."
+        ),
+        "{}",
+        apply.stdout
+    );
     let mut names: Vec<_> = emu.groups().into_iter().map(|g| g.name).collect();
     names.sort();
     assert_eq!(names, ["Alpha", "Beta", "Sync group 00001"]);
@@ -125,9 +131,11 @@ async fn creates_that_fail_with_500_are_checked_by_name_and_retried() {
     let names: Vec<String> = (0..12).map(|i| format!("Flaky {i:02}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     std::fs::write(&file, desired(&emu.catalog(), &refs)).unwrap();
-    let run =
-        psg(Some(&emu.base_url()), &["apply", "-f", file.to_str().unwrap(), "--yes", "--max-attempts", "6"])
-            .await;
+    let run = psg(
+        Some(&emu.base_url()),
+        &["--timeout", "3", "apply", "-f", file.to_str().unwrap(), "--yes", "--max-attempts", "6"],
+    )
+    .await;
     run.ok();
     let mut got: Vec<_> = emu.groups().into_iter().map(|g| g.name).collect();
     got.sort();

@@ -233,8 +233,11 @@ async fn a_400_names_the_group_and_the_field() {
     let f = write("bad-request", "groups.yaml", text.as_bytes());
     let run = psg(Some(&emu.base_url()), &["apply", "-f", &f, "--yes"]).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("create \"Taker\" (field sourceIds)"), "{}", run.stderr);
-    assert!(run.stderr.contains(&a.name), "names the holder: {}", run.stderr);
+    let line = run.stdout.lines().find(|l| l.starts_with("failed \"Taker\": ")).unwrap_or_default();
+    assert!(line.contains("create \"Taker\" (field sourceIds)"), "{}", run.stdout);
+    assert!(line.contains(&a.name), "names the holder: {}", run.stdout);
+    assert!(run.stdout.contains("0 conflict(s), 1 failed, 0 unknown."), "{}", run.stdout);
+    assert!(!run.stderr.contains("run psg apply again"), "a 400 will fail again: {}", run.stderr);
     assert_eq!(emu.groups().len(), 1);
 }
 
@@ -518,7 +521,8 @@ async fn two_hundred_creates_converge_in_one_run_under_heavy_faults() {
                 .await;
         let want = names("Bulk", 200);
         let f = write(&format!("bulk-{seed}"), "groups.yaml", desired(&emu.catalog(), &want).as_bytes());
-        let run = psg(Some(&emu.base_url()), &["apply", "-f", &f, "--yes"]).await;
+        // A short per-request timeout keeps the settle window of unanswered creates short.
+        let run = psg(Some(&emu.base_url()), &["--timeout", "3", "apply", "-f", &f, "--yes"]).await;
         assert_eq!(run.code, 0, "seed {seed}: {}\n{}", run.stderr, run.stdout);
         assert_eq!(sorted_names(&emu), want, "seed {seed}: exactly 200 groups, no duplicate");
         let stats = emu.stats();

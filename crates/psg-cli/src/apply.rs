@@ -163,7 +163,7 @@ pub async fn run_apply(
     out: &mut impl Write,
 ) -> Result<usize, Failure> {
     let rounds = ctx.global.max_attempts.map(|n| n.max(1)).unwrap_or(DEFAULT_ROUNDS);
-    let (desired, prune, plan, file) = match (&args.plan, &args.file) {
+    let (plan, file) = match (&args.plan, &args.file) {
         (Some(path), _) => {
             let saved = planfile::load(path)?;
             let actual = list_with_retry(client, "listing the groups").await?;
@@ -177,7 +177,7 @@ pub async fn run_apply(
             }
             let plan = saved.plan();
             guard_delete_all(&plan, &actual, args.allow_delete_all)?;
-            (saved.desired, saved.prune, plan, saved.file)
+            (plan, saved.file)
         }
         (None, Some(path)) => {
             let mut desired = desired::load(path)?;
@@ -186,7 +186,7 @@ pub async fn run_apply(
             let actual = list_with_retry(client, "listing the groups").await?;
             let plan = compute(&desired, &actual, args.prune)?;
             guard_delete_all(&plan, &actual, args.allow_delete_all)?;
-            (desired, args.prune, plan, crate::stdio::shown(path))
+            (plan, crate::stdio::shown(path))
         }
         (None, None) => {
             return Err(Failure::usage(
@@ -200,7 +200,16 @@ pub async fn run_apply(
     }
     out.flush()?;
     confirm(args.yes, "Apply these changes?")?;
-    let done = execute::execute(ctx, client, &desired, prune, &plan, rounds, out).await?;
-    writeln!(out, "Applied: {}.", plan.summary())?;
-    Ok(done)
+    let report = execute::execute(ctx, client, &plan, rounds, out).await?;
+    writeln!(out, "{}", report.summary())?;
+    let missed = report.total - report.applied();
+    if missed > 0 {
+        let advice = if report.retry_may_help {
+            "; run psg apply again (psg plan shows what remains)"
+        } else {
+            "; the lines above say why (psg plan shows what remains)"
+        };
+        return Err(Failure::api(format!("{missed} of {} change(s) not applied{advice}", report.total)));
+    }
+    Ok(report.applied())
 }

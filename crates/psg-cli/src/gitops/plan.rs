@@ -43,14 +43,6 @@ pub struct Change {
 }
 
 impl Change {
-    /// What identifies the change across re-plans: the id, or the name of a group to create.
-    pub fn key(&self) -> String {
-        match &self.id {
-            Some(id) => format!("id:{id}"),
-            None => format!("name:{}", self.name),
-        }
-    }
-
     /// `create "NAME"`, used in messages.
     pub fn label(&self) -> String {
         let verb = match self.action {

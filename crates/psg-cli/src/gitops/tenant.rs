@@ -46,9 +46,11 @@ fn spec(f: &Fields) -> GroupSpec {
         .with_sources(f.source_ids.clone())
 }
 
-/// Every group of the tenant (one listing, the client's own retries).
+/// Every group of the tenant (one listing, the client's own retries). A
+/// listing during which the total changed ends with
+/// [`Error::ListingChanged`]: offset paging may have missed a group.
 pub async fn list_all(client: &Client) -> Result<Vec<Group>, Error> {
-    let all: Vec<psg_ext::Group> = client.list_groups().stream().try_collect().await?;
+    let all: Vec<psg_ext::Group> = client.list_groups().fail_on_change(true).stream().try_collect().await?;
     Ok(all.iter().map(Group::from).collect())
 }
 
@@ -62,13 +64,11 @@ pub async fn update(client: &Client, id: &str, fields: &Fields) -> Result<Group,
     Ok(Group::from(&client.update_group(id, &spec(fields)).await?))
 }
 
-/// Deletes a group; one that is already gone counts as deleted.
+/// Deletes a group. A 404 on the first attempt is an error (someone else
+/// deleted it); a 404 on a retry after a lost answer is psg's own delete
+/// (psg-ext reports it as done).
 pub async fn delete(client: &Client, id: &str) -> Result<(), Error> {
-    match client.delete_group(id).await {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e),
-    }
+    client.delete_group(id).await.map(|_| ())
 }
 
 /// What a failed write means for the rest of an apply.
