@@ -468,7 +468,11 @@ async fn texts_of_a_400_have_no_doubled_punctuation_and_update_names_its_operati
     let apply =
         psg(Some(&base), &["apply", "-f", file.to_str().unwrap(), "--yes", "--max-attempts", "1"]).await;
     assert_eq!(apply.code, 1, "{}", apply.stderr);
-    assert!(apply.stderr.contains("Finance"), "names the group: {}", apply.stderr);
+    // Each change's outcome is a line on stdout as it happens.
+    let failed =
+        apply.stdout.lines().find(|l| l.starts_with("failed \"Finance\" (g1): ")).unwrap_or_default();
+    assert!(failed.contains("update \"Finance\""), "names the group: {}\n{}", apply.stdout, apply.stderr);
+    no_doubled_punctuation(failed);
     no_doubled_punctuation(&apply.stderr);
 }
 
