@@ -55,6 +55,13 @@ impl Proxy {
     }
 }
 
+/// An HTTP client for the proxy and the other administrator (plain HTTP on
+/// loopback; the process-wide crypto provider is set once for reqwest).
+fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
 async fn forward(
     upstream: &str,
     method: &str,
@@ -62,7 +69,7 @@ async fn forward(
     headers: hyper::HeaderMap,
     body: Bytes,
 ) -> Response<Full<Bytes>> {
-    let client = reqwest::Client::new();
+    let client = http();
     let mut req = client.request(method.parse().unwrap(), format!("{upstream}{path}")).body(body.to_vec());
     for (k, v) in &headers {
         if k != "host" && k != "content-length" {
@@ -138,7 +145,7 @@ async fn proxy(upstream: String, hook: Hook) -> Proxy {
 
 /// The other administrator: a client of its own, straight to the emulator.
 async fn admin(emu: &EmulatorHandle) -> (reqwest::Client, String) {
-    let client = reqwest::Client::new();
+    let client = http();
     let v: serde_json::Value = client
         .post(format!("{}/oauth/token", emu.base_url()))
         .form(&[
