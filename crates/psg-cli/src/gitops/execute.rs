@@ -477,28 +477,21 @@ pub async fn execute(
             if batch.is_empty() || stop.stopped() {
                 continue;
             }
-            let mut failures = Vec::new();
-            if !probed {
-                // The first write goes alone: a refused credential stops the apply after one request.
-                probed = true;
-                let rest = batch.split_off(1);
-                let pass = run_phase(client, batch, &stop, &bar, out).await?;
+            // The first write goes alone: a refused credential stops the apply after one request.
+            let rest = if probed { Vec::new() } else { batch.split_off(1) };
+            probed = true;
+            for part in [batch, rest] {
+                if part.is_empty() {
+                    continue;
+                }
+                let pass = run_phase(client, part, &stop, &bar, out).await?;
                 progress |= pass.done > 0;
                 report.created += pass.counts.0;
                 report.updated += pass.counts.1;
                 report.deleted += pass.counts.2;
                 created.extend(pass.created);
-                failures.extend(pass.failures);
-                batch = rest;
+                failed.extend(pass.failures);
             }
-            let pass = run_phase(client, batch, &stop, &bar, out).await?;
-            progress |= pass.done > 0;
-            report.created += pass.counts.0;
-            report.updated += pass.counts.1;
-            report.deleted += pass.counts.2;
-            created.extend(pass.created);
-            failures.extend(pass.failures);
-            failed.extend(failures);
         }
         if let Some(reason) = stop.halt_reason() {
             bar.abandon();
