@@ -246,33 +246,6 @@ pub fn plan(desired: &[DesiredGroup], actual: &[Group], prune: bool) -> Result<P
     Ok(Plan { changes: deletes.into_iter().chain(updates).chain(creates).collect() })
 }
 
-/// A short digest of a tenant state: equal states, equal fingerprints
-/// (group order and source order do not matter).
-pub fn fingerprint(actual: &[Group]) -> String {
-    let mut lines: Vec<String> = actual
-        .iter()
-        .map(|g| {
-            let mut sources: Vec<&str> = g.fields.source_ids.iter().map(String::as_str).collect();
-            sources.sort_unstable();
-            format!(
-                "{}\u{1f}{}\u{1f}{}\u{1f}{}",
-                g.id,
-                g.fields.name,
-                g.fields.password_policy_id,
-                sources.join("\u{1e}")
-            )
-        })
-        .collect();
-    lines.sort_unstable();
-    // FNV-1a, 64 bits: stable across Rust versions and platforms.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in lines.join("\n").bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{}-{hash:016x}", actual.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,15 +331,6 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.ids, ["1", "2"]);
-    }
-
-    #[test]
-    fn fingerprint_ignores_order_and_sees_every_field() {
-        let a = [have("1", "a", "p", &["x", "y"]), have("2", "b", "p", &["x", "y"])];
-        let b = [have("2", "b", "p", &["y", "x"]), have("1", "a", "p", &["x", "y"])];
-        assert_eq!(fingerprint(&a), fingerprint(&b));
-        assert_ne!(fingerprint(&a), fingerprint(&[have("1", "a", "q", &["x", "y"]), b[0].clone()]));
-        assert_ne!(fingerprint(&a), fingerprint(&a[..1]));
     }
 
     mod properties {

@@ -1,9 +1,16 @@
 //! The one place where groups-as-code meets `psg_ext`: plain owned groups,
-//! the four calls `apply` makes, and what a failed call means for it.
+//! the four calls `apply` makes, what a failed call means for it, and the
+//! [`Tenant`] seam the executor writes through (the live client here, an
+//! in-memory tenant in the executor's model tests).
+
+use std::future::Future;
+use std::time::Duration;
 
 use futures::TryStreamExt;
 use psg_ext::{Client, Error, GroupSpec};
 use serde::{Deserialize, Serialize};
+
+use crate::failure::Failure;
 
 /// What a group is made of, as the file states it and the API stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -84,6 +91,78 @@ pub enum Failed {
     Transient,
     /// Refused and nothing happened (400, 404, 409...).
     Refused,
+}
+
+/// A failed write, as the executor sees it: what it means, and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteError {
+    /// What the failure means for the change.
+    pub kind: Failed,
+    /// The error, one line.
+    pub text: String,
+    /// The field a 400 answer named, if any.
+    pub field: Option<&'static str>,
+}
+
+impl WriteError {
+    /// A failure of kind `kind` with this text.
+    pub fn new(kind: Failed, text: impl Into<String>) -> Self {
+        WriteError { kind, text: text.into(), field: None }
+    }
+
+    /// Whether the server may have carried the write out.
+    pub fn may_have_acted(&self) -> bool {
+        self.kind == Failed::Unknown
+    }
+}
+
+impl From<&Error> for WriteError {
+    fn from(e: &Error) -> Self {
+        WriteError { kind: classify(e), text: e.to_string(), field: field_of(e) }
+    }
+}
+
+/// What the executor needs from a tenant: a consistent listing and the
+/// three writes. Implemented by [`Live`] over `psg_ext`, and by an
+/// in-memory tenant in the executor's model tests.
+pub trait Tenant {
+    /// Every group, read consistently (see [`crate::gitops::snapshot`]);
+    /// `what` names the listing in errors.
+    fn list(&self, what: &str) -> impl Future<Output = Result<Vec<Group>, Failure>>;
+    /// Creates a group; its id on success.
+    fn create(&self, fields: &Fields) -> impl Future<Output = Result<String, WriteError>>;
+    /// Replaces the group `id`.
+    fn update(&self, id: &str, fields: &Fields) -> impl Future<Output = Result<(), WriteError>>;
+    /// Deletes the group `id`.
+    fn delete(&self, id: &str) -> impl Future<Output = Result<(), WriteError>>;
+    /// How long a write the client gave up on may still be committed by the
+    /// server: creates without an answer are looked for this long.
+    fn settle_window(&self) -> Duration;
+}
+
+/// The tenant behind a `psg_ext` client.
+pub struct Live<'a>(pub &'a Client);
+
+impl Tenant for Live<'_> {
+    async fn list(&self, what: &str) -> Result<Vec<Group>, Failure> {
+        crate::gitops::snapshot::list_with_retry(self.0, what).await
+    }
+
+    async fn create(&self, fields: &Fields) -> Result<String, WriteError> {
+        create(self.0, fields).await.map(|g| g.id).map_err(|e| WriteError::from(&e))
+    }
+
+    async fn update(&self, id: &str, fields: &Fields) -> Result<(), WriteError> {
+        update(self.0, id, fields).await.map(|_| ()).map_err(|e| WriteError::from(&e))
+    }
+
+    async fn delete(&self, id: &str) -> Result<(), WriteError> {
+        delete(self.0, id).await.map_err(|e| WriteError::from(&e))
+    }
+
+    fn settle_window(&self) -> Duration {
+        self.0.config().request_timeout().saturating_mul(2)
+    }
 }
 
 /// Classifies a failed write.
