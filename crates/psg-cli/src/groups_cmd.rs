@@ -12,7 +12,7 @@ use crate::cli::{GroupsCommand, OutputFormat};
 use crate::context::Context;
 use crate::failure::Failure;
 use crate::gitops::execute::list_with_retry;
-use crate::output;
+use crate::{names, output};
 
 /// A group given in a file (JSON or YAML).
 #[derive(Debug, Deserialize)]
@@ -78,7 +78,8 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                 list_all(ctx, &client, limit, offset, out).await
             } else {
                 let page = client.list_groups().limit(limit).offset(offset).page().await?;
-                output::print_groups(out, ctx.format, &page.items)?;
+                let labels = names::labels_for_format(&client, ctx.format, &page.items).await;
+                output::print_groups(out, ctx.format, &page.items, &labels)?;
                 out.flush()?;
                 if let Some(total) = page.total
                     && (page.items.len() as u64) < total
@@ -95,7 +96,8 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                 (None, None) => return Err(Failure::usage("give the group's id, or --name NAME")),
             };
             let group = client.get_group(&id).await?;
-            output::print_group(out, ctx.format, &group)
+            let labels = names::labels_for_format(&client, ctx.format, std::slice::from_ref(&group)).await;
+            output::print_group(out, ctx.format, &group, &labels)
         }
         GroupsCommand::Create { name, policy, sources, file, allow_duplicate_name } => {
             let new = match file {
@@ -112,7 +114,8 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                 Err(e @ Error::CreateOutcomeUnknown { .. }) => recover_lost_create(&client, &new, e).await?,
                 Err(e) => return Err(e.into()),
             };
-            output::print_group(out, ctx.format, &created)
+            let labels = names::labels_for_format(&client, ctx.format, std::slice::from_ref(&created)).await;
+            output::print_group(out, ctx.format, &created, &labels)
         }
         GroupsCommand::Update { id, name, new_name, policy, sources, file, allow_duplicate_name } => {
             // With an id, --name is the new name; without one, it picks the group.
@@ -161,7 +164,8 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                 refuse_taken_name(&client, &new.name, Some(&id)).await?;
             }
             let updated = client.update_group(&id, &new).await?;
-            output::print_group(out, ctx.format, &updated)
+            let labels = names::labels_for_format(&client, ctx.format, std::slice::from_ref(&updated)).await;
+            output::print_group(out, ctx.format, &updated, &labels)
         }
         GroupsCommand::Delete { ids, names, yes, ignore_not_found } => {
             crate::delete_cmd::run(ctx, &client, ids, names, yes, ignore_not_found, out).await
@@ -236,7 +240,8 @@ async fn list_all(
     }
     bar.finish_and_clear();
     if ctx.format != OutputFormat::Ndjson {
-        output::print_groups(out, ctx.format, &buffered)?;
+        let labels = names::labels_for_format(client, ctx.format, &buffered).await;
+        output::print_groups(out, ctx.format, &buffered, &labels)?;
     }
     Ok(())
 }

@@ -15,8 +15,10 @@ mod failure;
 mod flags;
 mod gitops;
 mod groups_cmd;
+mod names;
 mod output;
 mod stdio;
+mod table;
 
 use cli::{Cli, Command};
 use context::Context;
