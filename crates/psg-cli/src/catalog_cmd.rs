@@ -21,8 +21,8 @@ pub async fn policies(ctx: &Context, command: PoliciesCommand, out: &mut impl Wr
     let mut columns = vec![
         Column::new("ID", Fit::Whole),
         Column::new("NAME", Fit::Name),
-        Column::new("DEFAULT", Fit::Whole),
-        Column::new("SOURCES", Fit::Whole),
+        Column::new("DEFAULT", Fit::Cut),
+        Column::new("SOURCES", Fit::Drop),
     ];
     if wide {
         columns.push(Column::new("DESCRIPTION", Fit::Cut));

@@ -77,9 +77,9 @@ fn parse_api_version(s: &str) -> Result<psg_ext::ApiVersion, String> {
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// Aligned columns for people, cut to fit the terminal.
+    /// Aligned columns for people, fitted to $COLUMNS or the terminal (ids never cut).
     Table,
-    /// The table with every column in full (and the creation time).
+    /// The table with every column in full, ids of policies and sources too.
     Wide,
     /// The API's JSON model.
     Json,

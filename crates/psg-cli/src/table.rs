@@ -5,8 +5,11 @@
 //! 1. [`Fit::Drop`] columns are left out, rightmost first (e.g. MODIFIED);
 //! 2. [`Fit::Cut`] columns are cut, widest first, down to their header (at
 //!    least [`MIN_CUT`] cells), ending in `…` (e.g. POLICY, SOURCES);
-//! 3. `Cut` columns still too wide are left out, rightmost first;
-//! 4. [`Fit::Name`] columns are cut down to [`MIN_NAME`] cells.
+//! 3. `Cut` columns are left out, rightmost first, when that lets the names
+//!    fit whole;
+//! 4. otherwise [`Fit::Name`] columns are cut down to [`MIN_NAME`] cells (the
+//!    `Cut` columns keep their narrowest width), and when even that is too
+//!    wide the `Cut` columns are left out after all.
 //!
 //! [`Fit::Whole`] columns (ids) are never cut: a cut id cannot be copied into
 //! another command. When even they do not fit, lines are longer than the width.
@@ -107,11 +110,23 @@ fn layout(columns: &[Column], natural: &[usize], limit: Option<usize>) -> (Vec<b
         if total(&widths, &shown) <= limit {
             return (shown, widths);
         }
-        if let Some(i) = rightmost(&shown, Fit::Cut) {
+        // Leaving the cut columns out helps only when the names then fit whole.
+        let without_cut: Vec<bool> =
+            (0..columns.len()).map(|i| shown[i] && columns[i].fit != Fit::Cut).collect();
+        if total(natural, &without_cut) <= limit
+            && let Some(i) = rightmost(&shown, Fit::Cut)
+        {
             shown[i] = false;
             continue;
         }
         shrink(&mut widths, &shown, &mins, columns, Fit::Name, limit);
+        // Still too wide with the names at their narrowest: the cut columns go after all.
+        if total(&widths, &shown) > limit
+            && let Some(i) = rightmost(&shown, Fit::Cut)
+        {
+            shown[i] = false;
+            continue;
+        }
         return (shown, widths);
     }
 }
@@ -186,12 +201,16 @@ mod tests {
         let t = render(&COLUMNS, &[row(&name, "a, b")], Some(80));
         assert!(t.contains(&name), "{t}");
         assert!(t.lines().all(|l| console::measure_text_width(l) <= 80), "{t}");
-        let long = "n".repeat(60);
+        let long = "n".repeat(36);
         let t = render(&COLUMNS, &[row(&long, "a, b")], Some(80));
+        assert!(t.contains(&long) && !t.contains("SOURCES") && t.contains("POLICY"), "SOURCES left out: {t}");
+        let longer = "n".repeat(60);
+        let t = render(&COLUMNS, &[row(&longer, "a, b")], Some(80));
         assert!(
-            t.contains("2c9180887d9c0c5e017da4b4f3d2004c") && t.contains('…') && !t.contains("POLICY"),
-            "{t}"
+            t.contains("POLICY") && t.contains("SOURCES") && !t.contains(&longer),
+            "names cut instead: {t}"
         );
+        assert!(t.lines().all(|l| console::measure_text_width(l) <= 80), "{t}");
         // Narrower than an id: the id stays whole.
         let t = render(&COLUMNS, &[row("x", "a")], Some(20));
         assert!(t.contains("2c9180887d9c0c5e017da4b4f3d2004c"), "{t}");
