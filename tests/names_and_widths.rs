@@ -165,3 +165,106 @@ async fn a_client_that_cannot_read_sources_still_gets_its_table_with_ids() {
     assert!(text.contains(&emu.groups()[0].source_ids[0]), "ids shown: {text}");
     assert!(run.stderr.contains("warning: cannot read source names"), "{}", run.stderr);
 }
+
+#[tokio::test]
+async fn create_update_and_filter_by_names_as_the_server_sees_them() {
+    let emu = tenant("names-in").await;
+    let base = emu.base_url();
+    let cat = emu.catalog();
+    let id_of = |name: &str| cat.sources.iter().find(|s| s.name == name).unwrap().id.clone();
+    let ad = id_of("Active Directory");
+    let tokyo = id_of("東京本社人事部門同期対象システム");
+    let sources_before = requests(&emu, "GET /v3/sources");
+    let run = psg(
+        Some(&base),
+        &[
+            "groups",
+            "create",
+            "--name",
+            "By name",
+            "--policy",
+            "Contractors",
+            "--source",
+            "Active Directory",
+            "--source",
+            "東京本社人事部門同期対象システム",
+            "--source",
+            &cat.source_ids[4],
+        ],
+    )
+    .await;
+    run.ok();
+    // One batch by id (the id-shaped value), one by name (the two names).
+    assert_eq!(requests(&emu, "GET /v3/sources") - sources_before, 2, "batched lookups");
+    let stored = emu.groups().into_iter().find(|g| g.name == "By name").expect("created");
+    assert_eq!(stored.password_policy_id, cat.password_policies[1].id);
+    assert_eq!(stored.source_ids, [ad.clone(), tokyo.clone(), cat.source_ids[4].clone()]);
+
+    psg(
+        Some(&base),
+        &[
+            "groups",
+            "update",
+            "--name",
+            "By name",
+            "--policy",
+            "Corporate Password Policy for every employee",
+        ],
+    )
+    .await
+    .ok();
+    let stored = emu.groups().into_iter().find(|g| g.name == "By name").unwrap();
+    assert_eq!(stored.password_policy_id, cat.password_policies[0].id);
+
+    // Ambiguous and missing names: refused before anything is written, every problem at once.
+    let writes = emu.stats().writes;
+    let twins: Vec<String> =
+        cat.sources.iter().filter(|s| s.name == "Workday").map(|s| s.id.clone()).collect();
+    let bad = psg(
+        Some(&base),
+        &["groups", "update", &stored.id, "--source", "Workday", "--source", "Active Directroy"],
+    )
+    .await;
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains(&format!("2 sources have this name (ids {}, {})", twins[0], twins[1])),
+        "{}",
+        bad.stderr
+    );
+    assert!(
+        bad.stderr.contains(
+            "--source \"Active Directroy\": no source has this id or name; closest: \"Active Directory\""
+        ),
+        "{}",
+        bad.stderr
+    );
+    let unmanaged =
+        psg(Some(&base), &["groups", "update", &stored.id, "--source", "HR feed", "--source", &ad]).await;
+    assert_eq!(unmanaged.code, 2, "{}", unmanaged.stderr);
+    assert!(unmanaged.stderr.contains("lacks the PASSWORD feature"), "{}", unmanaged.stderr);
+    assert_eq!(emu.stats().writes, writes, "nothing was written");
+
+    // Filters by name, done by psg, with a note.
+    let listed =
+        psg(Some(&base), &["groups", "list", "--source", "東京本社人事部門同期対象システム", "-o", "json"])
+            .await;
+    let groups: Value = serde_json::from_str(listed.ok()).unwrap();
+    let expected = emu.groups().iter().filter(|g| g.source_ids.contains(&tokyo)).count();
+    assert!(expected > 0 && groups.as_array().unwrap().len() == expected, "{groups}");
+    for g in groups.as_array().unwrap() {
+        assert!(g["sourceIds"].as_array().unwrap().iter().any(|s| s == tokyo.as_str()), "{g}");
+    }
+    assert!(
+        listed.stderr.contains("note: the API cannot filter groups")
+            && listed.stderr.contains(&format!("kept the {expected}")),
+        "{}",
+        listed.stderr
+    );
+    let by_policy = psg(Some(&base), &["groups", "list", "--policy", "Contractors", "-o", "json"]).await;
+    let groups: Value = serde_json::from_str(by_policy.ok()).unwrap();
+    for g in groups.as_array().unwrap() {
+        assert_eq!(g["passwordPolicyId"], cat.password_policies[1].id.as_str(), "{g}");
+    }
+    let twin = psg(Some(&base), &["groups", "list", "--source", "Workday"]).await;
+    assert_eq!(twin.code, 2, "{}", twin.stderr);
+}

@@ -215,7 +215,9 @@ pub struct ApplyArgs {
 #[derive(Debug, Subcommand)]
 pub enum GroupsCommand {
     /// List groups: one page, or every page with --all.
-    #[command(after_help = "Examples:\n  psg groups list --limit 20\n  psg groups list --all -o ndjson")]
+    #[command(
+        after_help = "Examples:\n  psg groups list --limit 20\n  psg groups list --all -o ndjson\n  psg groups list --source \"Active Directory\""
+    )]
     List {
         /// Page size, 0 to 250 (with --all: the size of each page fetched).
         #[arg(long, default_value_t = 250, allow_hyphen_values = true, value_parser = crate::flags::ranged::<u32>(0, 250))]
@@ -226,6 +228,13 @@ pub enum GroupsCommand {
         /// Every group, all pages (fetched concurrently, printed in order).
         #[arg(long)]
         all: bool,
+        /// Only groups with this source (name or id; repeat: groups with all of them).
+        /// The API cannot filter groups: psg reads every page and filters itself.
+        #[arg(long = "source", value_name = "NAME|ID")]
+        sources: Vec<String>,
+        /// Only groups with this password policy (name or id); filtered by psg, like --source.
+        #[arg(long, value_name = "NAME|ID")]
+        policy: Option<String>,
     },
     /// Show one group, by id or by name.
     #[command(
@@ -241,17 +250,17 @@ pub enum GroupsCommand {
     },
     /// Create a group from flags or from a file.
     #[command(
-        after_help = "Examples:\n  psg groups create --name Finance --policy POLICY_ID --source SRC1 --source SRC2\n  psg groups create --file group.yaml"
+        after_help = "Examples:\n  psg groups create --name Finance --policy Corporate --source \"Active Directory\" --source Workday\n  psg groups create --name Finance --policy POLICY_ID --source SRC1_ID --source SRC2_ID\n  psg groups create --file group.yaml\n\n--policy and --source take a name or an id: an existing id is used as is, anything else must be\nthe exact name of one policy or source (a name two share is refused with their ids)."
     )]
     Create {
         /// Name of the group.
         #[arg(long, required_unless_present = "file", conflicts_with = "file")]
         name: Option<String>,
-        /// Password policy id.
-        #[arg(long, required_unless_present = "file", conflicts_with = "file")]
+        /// Password policy: its name or id.
+        #[arg(long, value_name = "NAME|ID", required_unless_present = "file", conflicts_with = "file")]
         policy: Option<String>,
-        /// A source id (repeat for each source; at least two).
-        #[arg(long = "source", value_name = "ID", conflicts_with = "file")]
+        /// A source, by name or id (repeat for each source; at least two).
+        #[arg(long = "source", value_name = "NAME|ID", conflicts_with = "file")]
         sources: Vec<String>,
         /// A JSON or YAML file with name, passwordPolicyId and sourceIds (`-` for stdin).
         #[arg(long, short = 'f', value_name = "FILE")]
@@ -274,11 +283,11 @@ pub enum GroupsCommand {
         /// New name (when --name picks the group).
         #[arg(long, value_name = "NAME", conflicts_with = "file")]
         new_name: Option<String>,
-        /// New password policy id.
-        #[arg(long, conflicts_with = "file")]
+        /// New password policy: its name or id.
+        #[arg(long, value_name = "NAME|ID", conflicts_with = "file")]
         policy: Option<String>,
-        /// New list of sources (repeat for each; replaces the old list).
-        #[arg(long = "source", value_name = "ID", conflicts_with = "file")]
+        /// New list of sources, by name or id (repeat for each; replaces the old list).
+        #[arg(long = "source", value_name = "NAME|ID", conflicts_with = "file")]
         sources: Vec<String>,
         /// A JSON or YAML file with the whole group (`-` for stdin).
         #[arg(long, short = 'f', value_name = "FILE")]

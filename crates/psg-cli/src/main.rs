@@ -17,6 +17,7 @@ mod gitops;
 mod groups_cmd;
 mod names;
 mod output;
+mod refs;
 mod stdio;
 mod table;
 
