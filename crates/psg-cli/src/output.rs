@@ -19,9 +19,27 @@ fn format_time(t: std::time::SystemTime) -> String {
     chrono::DateTime::<chrono::Utc>::from(t).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-/// `text` with every control character written as an escape (`\e`, `\a`,
-/// `\n`, `\t`, `\r`, else `\u{..}`), so that a name cannot move the cursor,
-/// ring the bell or break a line.
+/// Whether `c` would act on a terminal or look like something it is not:
+/// controls (Cc), format characters (Cf: bidi overrides and isolates,
+/// zero-width spaces and joiners, the BOM, soft hyphens), line and paragraph
+/// separators, and every space but U+0020 and the ideographic space U+3000
+/// of CJK text (no-break, thin, en and em spaces...).
+pub fn is_invisible(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory, get_general_category};
+    match get_general_category(c) {
+        GeneralCategory::Control
+        | GeneralCategory::Format
+        | GeneralCategory::LineSeparator
+        | GeneralCategory::ParagraphSeparator => true,
+        GeneralCategory::SpaceSeparator => !matches!(c, ' ' | '\u{3000}'),
+        _ => false,
+    }
+}
+
+/// `text` with every control or invisible character (see [`is_invisible`])
+/// written as an escape (`\e`, `\a`, `\n`, `\t`, `\r`, else `\u{..}`), so
+/// that a name cannot move the cursor, ring the bell, break a line, reorder
+/// what follows it or hide that it differs from another.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -31,7 +49,7 @@ pub fn escape(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if is_invisible(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
@@ -241,6 +259,15 @@ mod tests {
     }
 
     #[test]
+    fn bidi_zero_width_and_no_break_spaces_are_escaped() {
+        assert_eq!(escape("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
+        assert_eq!(escape("a\u{2066}b\u{2069}"), "a\\u{2066}b\\u{2069}");
+        assert_eq!(escape("Fin\u{200b}ance\u{feff}"), "Fin\\u{200b}ance\\u{feff}");
+        assert_eq!(escape("HR\u{a0}EU\u{202f}x\u{2028}"), "HR\\u{a0}EU\\u{202f}x\\u{2028}");
+        assert_eq!(escape("東京\u{3000}本社 Café"), "東京\u{3000}本社 Café", "ordinary text stays");
+    }
+
+    #[test]
     fn control_characters_are_escaped() {
         assert_eq!(escape("a\u{1b}[31mb\u{7}c\nd\te"), "a\\e[31mb\\ac\\nd\\te");
         assert_eq!(quoted("x\"y"), "\"x\\\"y\"");
@@ -264,7 +291,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn escaped_text_has_no_control_characters(s in ".*") {
-            proptest::prop_assert!(!escape(&s).chars().any(char::is_control));
+            proptest::prop_assert!(!escape(&s).chars().any(is_invisible));
         }
 
         #[test]
