@@ -100,8 +100,10 @@ pub enum Command {
     /// List sources (what `sources:` names in a portable file).
     #[command(subcommand)]
     Sources(SourcesCommand),
-    /// Write every group as a desired-state YAML document, ready for `apply`.
-    #[command(after_help = "Example:\n  psg export --file groups.yaml")]
+    /// Write every group as a desired-state YAML document (JSON with -o json), ready for `apply`.
+    #[command(
+        after_help = "Examples:\n  psg export --file groups.yaml\n  psg export --portable -o json > groups.json\n\n-o yaml (the default, also when piped) or -o json; table, wide and ndjson are refused.\nThe YAML quotes every value that YAML 1.1 tools would read as something else (\"on\", \"12:30\")."
+    )]
     Export {
         /// Write here instead of stdout (written atomically); `-` is stdout.
         #[arg(long, short = 'f', value_name = "FILE")]

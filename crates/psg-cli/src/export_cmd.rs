@@ -63,3 +63,19 @@ pub async fn run(
 fn json(doc: &serde_json::Value) -> String {
     format!("{}\n", serde_json::to_string_pretty(doc).expect("plain data serialises"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_is_the_default_and_listing_formats_are_refused() {
+        assert_eq!(format(None).unwrap(), OutputFormat::Yaml);
+        assert_eq!(format(Some(OutputFormat::Json)).unwrap(), OutputFormat::Json);
+        for refused in [OutputFormat::Table, OutputFormat::Wide, OutputFormat::Ndjson] {
+            let f = format(Some(refused)).unwrap_err();
+            assert_eq!(f.code, crate::failure::EXIT_USAGE);
+            assert!(f.message.contains("-o yaml (the default) or -o json"), "{}", f.message);
+        }
+    }
+}
