@@ -71,16 +71,18 @@ pub(crate) enum TransportKind {
 
 /// A failed exchange below HTTP: refused connection, TLS, proxy, timeout, or a
 /// connection that broke. `Display` shows the whole cause chain in one line.
+/// Cheap to clone (the cause is shared).
+#[derive(Clone)]
 pub struct TransportError {
     kind: TransportKind,
     chain: String,
-    source: Box<dyn std::error::Error + Send + Sync>,
+    source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
 }
 
 impl TransportError {
     pub(crate) fn new(kind: TransportKind, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         let chain = cause_chain(&source);
-        TransportError { kind, chain, source: Box::new(source) }
+        TransportError { kind, chain, source: std::sync::Arc::new(source) }
     }
 
     pub(crate) fn from_reqwest(e: reqwest::Error) -> Self {
@@ -279,6 +281,10 @@ pub enum Error {
         status: Option<StatusCode>,
         /// What was wrong and what to do.
         message: String,
+        /// The transport failure of the last attempt (timeout, refused
+        /// connection, ...), when the endpoint did not answer.
+        #[source]
+        source: Option<Box<TransportError>>,
     },
 
     /// Missing or invalid configuration; names the variable, file or setting.
@@ -335,11 +341,12 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })
             || matches!(self, Error::CreateOutcomeUnknown { source, .. } if source.is_timeout())
+            || matches!(self, Error::Auth { source: Some(source), .. } if source.is_timeout())
     }
 
     /// True when no connection could be made.
     pub fn is_connect(&self) -> bool {
-        matches!(self, Error::Transport { source, .. } if source.is_connect())
+        matches!(self, Error::Transport { source, .. } | Error::Auth { source: Some(source), .. } if source.is_connect())
     }
 
     /// True when trying the same call later may succeed (429, 5xx, timeouts,

@@ -45,9 +45,14 @@ async fn token_is_refreshed_before_it_expires() {
     tokio::time::resume();
     client.get_group("g1").await.unwrap();
     assert_eq!(token.calls_async().await, 1);
-    // ... at 690 s (59 s before expiry) it is refreshed first.
+    // ... at 690 s (59 s before expiry) the call still gets it while one
+    // refresh starts; past the expiry (750 s) that refresh's token is used.
     tokio::time::pause();
     tokio::time::advance(Duration::from_secs(10)).await;
+    tokio::time::resume();
+    client.get_group("g1").await.unwrap();
+    tokio::time::pause();
+    tokio::time::advance(Duration::from_secs(60)).await;
     tokio::time::resume();
     client.get_group("g1").await.unwrap();
     assert_eq!(token.calls_async().await, 2);
