@@ -411,6 +411,60 @@ fn scrub(text: &str, secret: &Secret) -> String {
 mod tests {
     use super::*;
 
+    /// Reproduction: the shared fetch held the cache, and the cache held the
+    /// fetch; when every waiter gave up mid-fetch and the client was dropped,
+    /// both stayed alive and the token request stayed open for ever.
+    #[cfg(feature = "rustls-ring")]
+    #[tokio::test]
+    async fn a_fetch_abandoned_by_every_waiter_ends_with_the_client() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (got_request, request_seen) = tokio::sync::oneshot::channel();
+        // Reads the token request, never answers, and reports when the
+        // client closes the connection.
+        let server = tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 16 * 1024];
+            let n = conn.read(&mut buf).await.unwrap();
+            let _ = got_request.send(n);
+            conn.read(&mut buf).await.map(|n| n == 0).unwrap_or(true)
+        });
+        let config = crate::ClientBuilder::default()
+            .base_url(format!("http://{addr}"))
+            .client_credentials("id", "pw")
+            .request_timeout(Duration::from_secs(3600))
+            .into_config()
+            .unwrap();
+        let tls =
+            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+        let http = reqwest::Client::builder().tls_backend_preconfigured(tls).build().unwrap();
+        let auth = Arc::new(Auth::new(&config, http));
+        let AuthKind::ClientCredentials(cache) = &auth.kind else { unreachable!() };
+        let cache = Arc::downgrade(cache);
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let auth = auth.clone();
+                tokio::spawn(async move { auth.bearer().await.is_ok() })
+            })
+            .collect();
+        assert!(request_seen.await.unwrap() > 0, "the server got the token request");
+        for w in &waiters {
+            w.abort();
+        }
+        for w in waiters {
+            assert!(w.await.unwrap_err().is_cancelled());
+        }
+        drop(auth);
+        assert!(cache.upgrade().is_none(), "the token cache outlived its client");
+        let closed = tokio::time::timeout(Duration::from_secs(30), server).await;
+        assert!(matches!(closed, Ok(Ok(true))), "the token request was left open: {closed:?}");
+    }
+
     #[test]
     fn token_lifetimes_are_clamped() {
         let v = |j: &str| serde_json::from_str::<serde_json::Value>(j).unwrap();
