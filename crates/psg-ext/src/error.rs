@@ -273,6 +273,20 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
+    /// The response body was larger than psg reads ([`Error::BodyTooLarge`]'s
+    /// `limit`, a few MiB where a real page is about 100 KB): a broken or
+    /// hostile server. Not retried.
+    #[error("{operation} got an HTTP {} response whose body is larger than the {} MiB psg reads; check the base URL and any proxy in between", status.as_u16(), limit >> 20)]
+    #[non_exhaustive]
+    BodyTooLarge {
+        /// Operation that failed.
+        operation: &'static str,
+        /// HTTP status of the response.
+        status: StatusCode,
+        /// The bound, in bytes.
+        limit: usize,
+    },
+
     /// The token endpoint refused or failed.
     #[error("getting an access token failed: {message}")]
     #[non_exhaustive]
@@ -367,7 +381,9 @@ impl Error {
             Error::NotFound { detail, .. } => Some(detail.status),
             Error::Unauthorized { .. } => Some(StatusCode::UNAUTHORIZED),
             Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
-            Error::UnexpectedResponse { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::UnexpectedResponse { status, .. }
+            | Error::Decode { status, .. }
+            | Error::BodyTooLarge { status, .. } => Some(*status),
             Error::Auth { status, .. } => *status,
             _ => None,
         }

@@ -51,7 +51,7 @@ pub struct Mode {
     pub endless_body: bool,
     /// Answer token requests with a body that never ends.
     pub endless_token_body: bool,
-    /// Answer list requests with a 33 MiB body of declared length.
+    /// Answer list requests with a 5 MiB body of declared length.
     pub huge_body: bool,
 }
 
@@ -298,7 +298,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
     match (&method, path.as_str()) {
         (&Method::GET, p) if p == collection && s.mode.huge_body => {
             record(200, &mut s);
-            let mut r = Response::new(full(vec![b' '; 33 * 1024 * 1024]));
+            let mut r = Response::new(full(vec![b' '; 5 * 1024 * 1024]));
             r.headers_mut().insert("content-type", "application/json".parse().unwrap());
             Ok(r)
         }
