@@ -121,10 +121,14 @@ impl ListGroups {
     }
 
     /// One page (with its total unless `.count(false)`). An offset past the
-    /// end is an empty page.
+    /// end is an empty page, also where ISC answers it with
+    /// `400 "Specified offset is invalid."` (then without a total).
     pub async fn page(self) -> Result<Page, Error> {
         self.check_limit(0)?;
-        let (items, total) = self.client.fetch_page(self.limit, self.offset, self.count).await?;
+        let (items, total) = match self.client.fetch_page(self.limit, self.offset, self.count).await {
+            Err(e) if self.offset > 0 && is_end_of_list_refusal(&e) => (Vec::new(), None),
+            other => other?,
+        };
         Ok(Page { items, total, offset: self.offset, limit: self.limit })
     }
 
