@@ -56,8 +56,9 @@ impl std::fmt::Debug for Hooks {
 
 /// Largest response body read; a longer one is cut off and marked with
 /// [`BODY_TOO_LARGE_HEADER`] so that a hostile or broken server cannot make
-/// the client buffer without bound.
-pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// the client buffer without bound. A full page of this API is about 100 KB;
+/// with 16 pages in flight the bound keeps a stream under 64 MiB.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Added to a response whose body exceeded [`MAX_BODY_BYTES`] (the body is
 /// then empty); its value is the limit.

@@ -187,6 +187,8 @@ enum AttemptFailure {
     Transport(TransportError),
     Decode(reqwest::StatusCode, String, Option<Box<dyn std::error::Error + Send + Sync>>),
     Refused(String),
+    /// The body passed psg-client's bound (never retried: it would again).
+    TooLarge(reqwest::StatusCode),
 }
 
 impl Client {
@@ -354,6 +356,7 @@ impl Client {
                     .to_string(),
                 ),
                 AttemptFailure::Decode(..) => Some("undecodable-body".to_string()),
+                AttemptFailure::TooLarge(_) => Some("body-too-large".to_string()),
                 // Refused before sending: no HTTP request to log.
                 AttemptFailure::Refused(_) => None,
             };
@@ -369,7 +372,7 @@ impl Client {
                     TransportKind::Timeout => Outcome::TimedOut,
                     TransportKind::Lost => Outcome::ConnectionLost,
                 },
-                AttemptFailure::Decode(..) | AttemptFailure::Refused(_) => {
+                AttemptFailure::Decode(..) | AttemptFailure::Refused(_) | AttemptFailure::TooLarge(_) => {
                     return Err(into_error(failure, op, attempt, &inner.config));
                 }
             };
@@ -449,12 +452,7 @@ impl Client {
 async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseMeta>) -> AttemptFailure {
     use psg_client::Error as E;
     if let Some(meta) = meta.as_ref().filter(|m| m.headers.contains_key(BODY_TOO_LARGE_HEADER)) {
-        let limit = psg_client::hooks::MAX_BODY_BYTES >> 20;
-        return AttemptFailure::Decode(
-            meta.status,
-            format!("the response body is larger than {limit} MiB; psg stops reading there"),
-            None,
-        );
+        return AttemptFailure::TooLarge(meta.status);
     }
     match error {
         E::ErrorResponse(rv) => {
@@ -518,6 +516,9 @@ fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32, config: &Conf
             Error::Decode { operation, status, message, source }
         }
         AttemptFailure::Refused(message) => Error::InvalidInput { field: "request", message },
+        AttemptFailure::TooLarge(status) => {
+            Error::BodyTooLarge { operation, status, limit: psg_client::hooks::MAX_BODY_BYTES }
+        }
     }
 }
 

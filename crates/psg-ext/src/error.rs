@@ -71,16 +71,18 @@ pub(crate) enum TransportKind {
 
 /// A failed exchange below HTTP: refused connection, TLS, proxy, timeout, or a
 /// connection that broke. `Display` shows the whole cause chain in one line.
+/// Cheap to clone (the cause is shared).
+#[derive(Clone)]
 pub struct TransportError {
     kind: TransportKind,
     chain: String,
-    source: Box<dyn std::error::Error + Send + Sync>,
+    source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
 }
 
 impl TransportError {
     pub(crate) fn new(kind: TransportKind, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         let chain = cause_chain(&source);
-        TransportError { kind, chain, source: Box::new(source) }
+        TransportError { kind, chain, source: std::sync::Arc::new(source) }
     }
 
     pub(crate) fn from_reqwest(e: reqwest::Error) -> Self {
@@ -271,6 +273,20 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
+    /// The response body was larger than psg reads ([`Error::BodyTooLarge`]'s
+    /// `limit`, a few MiB where a real page is about 100 KB): a broken or
+    /// hostile server. Not retried.
+    #[error("{operation} got an HTTP {} response whose body is larger than the {} MiB psg reads; check the base URL and any proxy in between", status.as_u16(), limit >> 20)]
+    #[non_exhaustive]
+    BodyTooLarge {
+        /// Operation that failed.
+        operation: &'static str,
+        /// HTTP status of the response.
+        status: StatusCode,
+        /// The bound, in bytes.
+        limit: usize,
+    },
+
     /// The token endpoint refused or failed.
     #[error("getting an access token failed: {message}")]
     #[non_exhaustive]
@@ -279,6 +295,10 @@ pub enum Error {
         status: Option<StatusCode>,
         /// What was wrong and what to do.
         message: String,
+        /// The transport failure of the last attempt (timeout, refused
+        /// connection, ...), when the endpoint did not answer.
+        #[source]
+        source: Option<Box<TransportError>>,
     },
 
     /// Missing or invalid configuration; names the variable, file or setting.
@@ -335,11 +355,12 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })
             || matches!(self, Error::CreateOutcomeUnknown { source, .. } if source.is_timeout())
+            || matches!(self, Error::Auth { source: Some(source), .. } if source.is_timeout())
     }
 
     /// True when no connection could be made.
     pub fn is_connect(&self) -> bool {
-        matches!(self, Error::Transport { source, .. } if source.is_connect())
+        matches!(self, Error::Transport { source, .. } | Error::Auth { source: Some(source), .. } if source.is_connect())
     }
 
     /// True when trying the same call later may succeed (429, 5xx, timeouts,
@@ -360,7 +381,9 @@ impl Error {
             Error::NotFound { detail, .. } => Some(detail.status),
             Error::Unauthorized { .. } => Some(StatusCode::UNAUTHORIZED),
             Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
-            Error::UnexpectedResponse { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::UnexpectedResponse { status, .. }
+            | Error::Decode { status, .. }
+            | Error::BodyTooLarge { status, .. } => Some(*status),
             Error::Auth { status, .. } => *status,
             _ => None,
         }

@@ -47,11 +47,16 @@ pub struct Mode {
     pub answer_429: usize,
     /// Answer every API request with a 302 to this location.
     pub redirect_to: Option<String>,
+    /// Send no `X-Total-Count`.
+    pub no_total: bool,
+    /// Answer an offset at or past the end (but not 0) with ISC's
+    /// `400 "Specified offset is invalid."`.
+    pub offset_invalid_at_end: bool,
     /// Answer list requests with a body that never ends.
     pub endless_body: bool,
     /// Answer token requests with a body that never ends.
     pub endless_token_body: bool,
-    /// Answer list requests with a 33 MiB body of declared length.
+    /// Answer list requests with a 5 MiB body of declared length.
     pub huge_body: bool,
 }
 
@@ -68,6 +73,8 @@ impl Default for Mode {
             lose_answers: 0,
             answer_429: 0,
             redirect_to: None,
+            no_total: false,
+            offset_invalid_at_end: false,
             endless_body: false,
             endless_token_body: false,
             huge_body: false,
@@ -298,7 +305,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
     match (&method, path.as_str()) {
         (&Method::GET, p) if p == collection && s.mode.huge_body => {
             record(200, &mut s);
-            let mut r = Response::new(full(vec![b' '; 33 * 1024 * 1024]));
+            let mut r = Response::new(full(vec![b' '; 5 * 1024 * 1024]));
             r.headers_mut().insert("content-type", "application/json".parse().unwrap());
             Ok(r)
         }
@@ -312,6 +319,14 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
             s.lists += 1;
             let limit = query_value(&query, "limit").unwrap_or(250) as usize;
             let offset = query_value(&query, "offset").unwrap_or(0) as usize;
+            if s.mode.offset_invalid_at_end && offset > 0 && offset >= s.groups.len() {
+                record(400, &mut s);
+                return Ok(reply(
+                    StatusCode::BAD_REQUEST,
+                    json!({"detailCode": "400.1 Bad Request Content", "trackingId": "t400",
+                           "messages": [{"locale": "en-US", "localeOrigin": "DEFAULT", "text": "Specified offset is invalid."}]}),
+                ));
+            }
             let cap = s.mode.page_cap.unwrap_or(usize::MAX).min(limit);
             let items: Vec<_> = if s.mode.empty_after_first && s.lists > 1 {
                 Vec::new()
@@ -326,7 +341,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
             }
             record(200, &mut s);
             let mut r = reply(StatusCode::OK, json!(items));
-            r.headers_mut().insert("x-total-count", total.to_string().parse().unwrap());
+            if !s.mode.no_total {
+                r.headers_mut().insert("x-total-count", total.to_string().parse().unwrap());
+            }
             Ok(r)
         }
         (&Method::POST, p) if p == collection => {
