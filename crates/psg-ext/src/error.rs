@@ -239,21 +239,27 @@ pub enum Error {
         source: Box<TransportError>,
     },
 
-    /// A create was sent, but its answer was lost (timeout or broken
-    /// connection): the group may exist. It was not sent again, since that
-    /// could create it twice. Look it up by name before trying again.
-    #[error(
-        "the answer to creating group '{name}' was lost ({source}): the group may exist; check by name before creating it again"
-    )]
+    /// A create was sent and the server may have acted on it, but the client
+    /// cannot know whether the group exists: the answer was lost or timed
+    /// out, or the server answered 500, 502 or 504 (a failure after the work
+    /// may have been done). It was not sent again, since that could create
+    /// the group twice, and [`Error::is_retryable`] is false: look the group
+    /// up by name before creating it again.
+    #[error("{}: the group may exist; check by name before creating it again", describe_unknown_create(name, *status, cause))]
     #[non_exhaustive]
     CreateOutcomeUnknown {
         /// Name of the group that was being created.
         name: String,
         /// How many attempts were made.
         attempts: u32,
-        /// What broke.
-        #[source]
-        source: Box<TransportError>,
+        /// The HTTP status of the last answer (500, 502 or 504), when the
+        /// server answered; `None` when the answer was lost or timed out.
+        status: Option<StatusCode>,
+        /// What the last attempt ended in: the server's error answer
+        /// ([`Error::Api`], [`Error::UnexpectedResponse`]) or the transport
+        /// failure ([`Error::Timeout`], [`Error::Transport`]). Shown in the
+        /// message, so not also returned as `source()`.
+        cause: Box<Error>,
     },
 
     /// A success response whose body did not decode.
@@ -325,6 +331,19 @@ fn describe_unexpected(status: StatusCode, headers: &HeaderMap, body: &str) -> S
     if body.is_empty() { "(empty body)".into() } else { body.to_string() }
 }
 
+/// The first clause of [`Error::CreateOutcomeUnknown`]'s message.
+fn describe_unknown_create(name: &str, status: Option<StatusCode>, cause: &Error) -> String {
+    match (status, cause) {
+        (Some(status), cause) => {
+            format!("creating group '{name}' ended in HTTP {} after the server may have acted ({cause})", status.as_u16())
+        }
+        (None, Error::Timeout { source, .. } | Error::Transport { source, .. }) => {
+            format!("the answer to creating group '{name}' was lost ({source})")
+        }
+        (None, cause) => format!("the answer to creating group '{name}' was lost ({cause})"),
+    }
+}
+
 impl Error {
     /// True for a 404.
     pub fn is_not_found(&self) -> bool {
@@ -333,8 +352,11 @@ impl Error {
 
     /// True when the request timed out.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout { .. })
-            || matches!(self, Error::CreateOutcomeUnknown { source, .. } if source.is_timeout())
+        match self {
+            Error::Timeout { .. } => true,
+            Error::CreateOutcomeUnknown { cause, .. } => cause.is_timeout(),
+            _ => false,
+        }
     }
 
     /// True when no connection could be made.
@@ -343,10 +365,11 @@ impl Error {
     }
 
     /// True when trying the same call later may succeed (429, 5xx, timeouts,
-    /// transport failures). A [`Error::CreateOutcomeUnknown`] is not: look the
-    /// group up first.
+    /// transport failures). A [`Error::CreateOutcomeUnknown`] never is, whatever
+    /// its status: the group may exist, so look it up first.
     pub fn is_retryable(&self) -> bool {
         match self {
+            Error::CreateOutcomeUnknown { .. } => false,
             Error::RateLimited { .. } | Error::Timeout { .. } | Error::Transport { .. } => true,
             Error::Auth { status, .. } => status.is_none_or(|s| s.is_server_error() || s.as_u16() == 429),
             _ => self.status().is_some_and(|s| matches!(s.as_u16(), 500 | 502 | 503 | 504)),
@@ -362,6 +385,7 @@ impl Error {
             Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
             Error::UnexpectedResponse { status, .. } | Error::Decode { status, .. } => Some(*status),
             Error::Auth { status, .. } => *status,
+            Error::CreateOutcomeUnknown { status, .. } => *status,
             _ => None,
         }
     }
@@ -380,6 +404,7 @@ impl Error {
         match self {
             Error::Api(e) => e.tracking_id.as_deref(),
             Error::NotFound { detail, .. } => detail.tracking_id.as_deref(),
+            Error::CreateOutcomeUnknown { cause, .. } => cause.tracking_id(),
             _ => None,
         }
     }
@@ -389,6 +414,7 @@ impl Error {
         match self {
             Error::Api(e) => Some(e),
             Error::NotFound { detail, .. } => Some(detail),
+            Error::CreateOutcomeUnknown { cause, .. } => cause.api_error(),
             _ => None,
         }
     }
