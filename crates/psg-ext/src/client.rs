@@ -456,6 +456,8 @@ async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseM
             None,
         );
     }
+    // The raw start of a non-2xx body, whatever the generated client made of it.
+    let raw = meta.as_ref().map(|m| snippet(&m.error_body)).unwrap_or_default();
     match error {
         E::ErrorResponse(rv) => {
             let status = rv.status();
@@ -464,7 +466,7 @@ async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseM
                 status,
                 headers,
                 body: Some(rv.into_inner()),
-                snippet: String::new(),
+                snippet: raw,
             }))
         }
         E::UnexpectedResponse(response) => {

@@ -460,10 +460,30 @@ pub(crate) fn parse_retry_after_value(value: &str) -> Option<Duration> {
     Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO).min(RETRY_AFTER_CEILING))
 }
 
-/// Keeps at most [`BODY_SNIPPET_LIMIT`] bytes, lossily decoded.
+/// Keeps at most [`BODY_SNIPPET_LIMIT`] bytes, lossily decoded, on one line:
+/// runs of whitespace become one space and other control characters are
+/// shown escaped (`\u{1b}`), so a page cannot break or colour the message.
 pub(crate) fn snippet(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_SNIPPET_LIMIT)]).into_owned();
-    text.trim().to_string()
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_SNIPPET_LIMIT)]);
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars() {
+            if c.is_control() {
+                out.extend(c.escape_unicode());
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The snippet, or `None` when the body was empty.
+fn non_empty(snippet: &str) -> Option<String> {
+    (!snippet.is_empty()).then(|| snippet.to_string())
 }
 
 fn json_text(v: &Option<serde_json::Value>) -> Option<String> {
@@ -475,11 +495,17 @@ impl FailedResponse {
         let status = self.status;
         let body = self.body.unwrap_or_default();
         match status.as_u16() {
-            401 => Error::Unauthorized { operation, message: json_text(&body.error), credentials: None },
+            // ISC's 401 body is `{error}`, its 429 body `{message}`; a gateway's
+            // may be either, or no JSON at all: then its raw text is the message.
+            401 => Error::Unauthorized {
+                operation,
+                message: json_text(&body.error).or_else(|| json_text(&body.message)).or_else(|| non_empty(&self.snippet)),
+                credentials: None,
+            },
             429 => Error::RateLimited {
                 operation,
                 retry_after: parse_retry_after(&self.headers),
-                message: json_text(&body.message),
+                message: json_text(&body.message).or_else(|| json_text(&body.error)).or_else(|| non_empty(&self.snippet)),
                 attempts,
             },
             _ if body.detail_code.is_some() || body.tracking_id.is_some() || !body.messages.is_empty() => {

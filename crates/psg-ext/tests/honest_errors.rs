@@ -90,3 +90,83 @@ async fn a_create_refused_with_503_or_400_is_not_an_unknown_outcome() {
     assert!(!err.is_retryable());
     assert_eq!(h.api_requests().len(), 1);
 }
+
+/// Reproduction: an error answer whose JSON has none of ISC's error fields
+/// decoded into an empty error body and was reported as `(empty body)`.
+/// Each shape keeps its raw text, bounded.
+#[tokio::test]
+async fn error_bodies_that_are_not_iscs_keep_their_text() {
+    let shapes = [
+        // An API gateway's JSON error.
+        (500, "application/json", r#"{"message":"Internal server error"}"#, "Internal server error"),
+        // A proxy's problem+json.
+        (
+            400,
+            "application/problem+json",
+            r#"{"type":"about:blank","title":"Bad Request","status":400,"detail":"header too long"}"#,
+            "header too long",
+        ),
+        // A load balancer's page, on a status the spec declares (403) and one it does not (502).
+        (403, "text/html", "<html>\n<body>\n<h1>403 Forbidden</h1> by policy\n</body></html>", "<h1>403 Forbidden</h1> by policy"),
+        (502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>", "502 Bad Gateway"),
+    ];
+    for (status, content_type, body, shown) in shapes {
+        let h = Hostile::start(1, Mode { canned: vec![Canned::new(status, content_type, body)], ..Mode::default() })
+            .await;
+        let id = h.ids()[0].clone();
+        let err = builder(&h, 1).build().unwrap().get_group(&id).await.unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status), "{err:?}");
+        match &err {
+            Error::UnexpectedResponse { body_snippet, .. } => {
+                assert!(body_snippet.contains(shown), "HTTP {status}: {body_snippet:?}")
+            }
+            other => panic!("HTTP {status}: {other:?}"),
+        }
+        let text = err.to_string();
+        assert!(text.contains(shown) && !text.contains("(empty body)"), "HTTP {status}: {text}");
+        assert!(!text.contains('\n'), "one line: {text}");
+        let seen = h.api_requests();
+        assert_eq!((seen.len(), seen[0].status), (1, status), "the server answered once, as set");
+    }
+}
+
+/// A long error page is kept only in part.
+#[tokio::test]
+async fn a_long_error_page_keeps_a_bounded_snippet() {
+    let page = format!("<html>{}</html>", "x".repeat(100_000));
+    let h = Hostile::start(1, Mode { canned: vec![Canned::new(500, "text/html", page)], ..Mode::default() }).await;
+    let id = h.ids()[0].clone();
+    let err = builder(&h, 1).build().unwrap().get_group(&id).await.unwrap_err();
+    match &err {
+        Error::UnexpectedResponse { body_snippet, .. } => {
+            assert!(body_snippet.starts_with("<html>xxx"), "{body_snippet:?}");
+            assert!(body_snippet.len() <= psg_ext::BODY_SNIPPET_LIMIT, "{}", body_snippet.len());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A 401 from a gateway (`{"message"}`, not ISC's `{error}`) keeps its reason.
+#[tokio::test]
+async fn a_gateways_401_keeps_its_reason() {
+    let h = Hostile::start(
+        1,
+        Mode {
+            canned: vec![
+                Canned::new(401, "application/json", r#"{"message":"Unauthorized: token from another tenant"}"#),
+                Canned::new(401, "application/json", r#"{"message":"Unauthorized: token from another tenant"}"#),
+            ],
+            ..Mode::default()
+        },
+    )
+    .await;
+    let id = h.ids()[0].clone();
+    let err = builder(&h, 1).build().unwrap().get_group(&id).await.unwrap_err();
+    match &err {
+        Error::Unauthorized { message: Some(m), .. } => assert!(m.contains("another tenant"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("another tenant"), "{err}");
+    // Refreshed and replayed once, then reported.
+    assert_eq!(h.api_requests().len(), 2);
+}
