@@ -241,21 +241,27 @@ pub enum Error {
         source: Box<TransportError>,
     },
 
-    /// A create was sent, but its answer was lost (timeout or broken
-    /// connection): the group may exist. It was not sent again, since that
-    /// could create it twice. Look it up by name before trying again.
-    #[error(
-        "the answer to creating group '{name}' was lost ({source}): the group may exist; check by name before creating it again"
-    )]
+    /// A create was sent and the server may have acted on it, but the client
+    /// cannot know whether the group exists: the answer was lost or timed
+    /// out, or the server answered 500, 502 or 504 (a failure after the work
+    /// may have been done). It was not sent again, since that could create
+    /// the group twice, and [`Error::is_retryable`] is false: look the group
+    /// up by name before creating it again.
+    #[error("{}: the group may exist; check by name before creating it again", describe_unknown_create(name, *status, cause))]
     #[non_exhaustive]
     CreateOutcomeUnknown {
         /// Name of the group that was being created.
         name: String,
         /// How many attempts were made.
         attempts: u32,
-        /// What broke.
-        #[source]
-        source: Box<TransportError>,
+        /// The HTTP status of the last answer (500, 502 or 504), when the
+        /// server answered; `None` when the answer was lost or timed out.
+        status: Option<StatusCode>,
+        /// What the last attempt ended in: the server's error answer
+        /// ([`Error::Api`], [`Error::UnexpectedResponse`]) or the transport
+        /// failure ([`Error::Timeout`], [`Error::Transport`]). Shown in the
+        /// message, so not also returned as `source()`.
+        cause: Box<Error>,
     },
 
     /// A success response whose body did not decode.
@@ -345,6 +351,19 @@ fn describe_unexpected(status: StatusCode, headers: &HeaderMap, body: &str) -> S
     if body.is_empty() { "(empty body)".into() } else { body.to_string() }
 }
 
+/// The first clause of [`Error::CreateOutcomeUnknown`]'s message.
+fn describe_unknown_create(name: &str, status: Option<StatusCode>, cause: &Error) -> String {
+    match (status, cause) {
+        (Some(status), cause) => {
+            format!("creating group '{name}' ended in HTTP {} after the server may have acted ({cause})", status.as_u16())
+        }
+        (None, Error::Timeout { source, .. } | Error::Transport { source, .. }) => {
+            format!("the answer to creating group '{name}' was lost ({source})")
+        }
+        (None, cause) => format!("the answer to creating group '{name}' was lost ({cause})"),
+    }
+}
+
 impl Error {
     /// True for a 404.
     pub fn is_not_found(&self) -> bool {
@@ -353,9 +372,12 @@ impl Error {
 
     /// True when the request timed out.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout { .. })
-            || matches!(self, Error::CreateOutcomeUnknown { source, .. } if source.is_timeout())
-            || matches!(self, Error::Auth { source: Some(source), .. } if source.is_timeout())
+        match self {
+            Error::Timeout { .. } => true,
+            Error::CreateOutcomeUnknown { cause, .. } => cause.is_timeout(),
+            Error::Auth { source: Some(source), .. } => source.is_timeout(),
+            _ => false,
+        }
     }
 
     /// True when no connection could be made.
@@ -364,10 +386,11 @@ impl Error {
     }
 
     /// True when trying the same call later may succeed (429, 5xx, timeouts,
-    /// transport failures). A [`Error::CreateOutcomeUnknown`] is not: look the
-    /// group up first.
+    /// transport failures). A [`Error::CreateOutcomeUnknown`] never is, whatever
+    /// its status: the group may exist, so look it up first.
     pub fn is_retryable(&self) -> bool {
         match self {
+            Error::CreateOutcomeUnknown { .. } => false,
             Error::RateLimited { .. } | Error::Timeout { .. } | Error::Transport { .. } => true,
             Error::Auth { status, .. } => status.is_none_or(|s| s.is_server_error() || s.as_u16() == 429),
             _ => self.status().is_some_and(|s| matches!(s.as_u16(), 500 | 502 | 503 | 504)),
@@ -385,6 +408,7 @@ impl Error {
             | Error::Decode { status, .. }
             | Error::BodyTooLarge { status, .. } => Some(*status),
             Error::Auth { status, .. } => *status,
+            Error::CreateOutcomeUnknown { status, .. } => *status,
             _ => None,
         }
     }
@@ -403,6 +427,7 @@ impl Error {
         match self {
             Error::Api(e) => e.tracking_id.as_deref(),
             Error::NotFound { detail, .. } => detail.tracking_id.as_deref(),
+            Error::CreateOutcomeUnknown { cause, .. } => cause.tracking_id(),
             _ => None,
         }
     }
@@ -412,6 +437,7 @@ impl Error {
         match self {
             Error::Api(e) => Some(e),
             Error::NotFound { detail, .. } => Some(detail),
+            Error::CreateOutcomeUnknown { cause, .. } => cause.api_error(),
             _ => None,
         }
     }
@@ -457,10 +483,30 @@ pub(crate) fn parse_retry_after_value(value: &str) -> Option<Duration> {
     Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO).min(RETRY_AFTER_CEILING))
 }
 
-/// Keeps at most [`BODY_SNIPPET_LIMIT`] bytes, lossily decoded.
+/// Keeps at most [`BODY_SNIPPET_LIMIT`] bytes, lossily decoded, on one line:
+/// runs of whitespace become one space and other control characters are
+/// shown escaped (`\u{1b}`), so a page cannot break or colour the message.
 pub(crate) fn snippet(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_SNIPPET_LIMIT)]).into_owned();
-    text.trim().to_string()
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_SNIPPET_LIMIT)]);
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars() {
+            if c.is_control() {
+                out.extend(c.escape_unicode());
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The snippet, or `None` when the body was empty.
+fn non_empty(snippet: &str) -> Option<String> {
+    (!snippet.is_empty()).then(|| snippet.to_string())
 }
 
 fn json_text(v: &Option<serde_json::Value>) -> Option<String> {
@@ -472,11 +518,17 @@ impl FailedResponse {
         let status = self.status;
         let body = self.body.unwrap_or_default();
         match status.as_u16() {
-            401 => Error::Unauthorized { operation, message: json_text(&body.error), credentials: None },
+            // ISC's 401 body is `{error}`, its 429 body `{message}`; a gateway's
+            // may be either, or no JSON at all: then its raw text is the message.
+            401 => Error::Unauthorized {
+                operation,
+                message: json_text(&body.error).or_else(|| json_text(&body.message)).or_else(|| non_empty(&self.snippet)),
+                credentials: None,
+            },
             429 => Error::RateLimited {
                 operation,
                 retry_after: parse_retry_after(&self.headers),
-                message: json_text(&body.message),
+                message: json_text(&body.message).or_else(|| json_text(&body.error)).or_else(|| non_empty(&self.snippet)),
                 attempts,
             },
             _ if body.detail_code.is_some() || body.tracking_id.is_some() || !body.messages.is_empty() => {

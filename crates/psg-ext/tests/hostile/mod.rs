@@ -58,6 +58,50 @@ pub struct Mode {
     pub endless_token_body: bool,
     /// Answer list requests with a 5 MiB body of declared length.
     pub huge_body: bool,
+    /// Answers given, in order, to the next API requests instead of the
+    /// normal one (see [`Canned`]).
+    pub canned: Vec<Canned>,
+}
+
+/// One answer the server gives instead of the normal one.
+#[derive(Clone, Debug)]
+pub struct Canned {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`, if any.
+    pub content_type: Option<&'static str>,
+    /// `Retry-After`, if any.
+    pub retry_after: Option<&'static str>,
+    /// The body, sent as is.
+    pub body: String,
+    /// Carry the request out first (a create stores the group), then answer
+    /// this instead of the success: a server that acted, then failed.
+    pub act_first: bool,
+}
+
+impl Canned {
+    /// `status` with `body` of type `content_type`, without acting.
+    pub fn new(status: u16, content_type: &'static str, body: impl Into<String>) -> Canned {
+        Canned { status, content_type: Some(content_type), retry_after: None, body: body.into(), act_first: false }
+    }
+
+    /// The same answer after carrying the request out.
+    pub fn after_acting(mut self) -> Canned {
+        self.act_first = true;
+        self
+    }
+
+    fn response(&self) -> Response<Body> {
+        let mut r = Response::new(full(self.body.clone()));
+        *r.status_mut() = StatusCode::from_u16(self.status).unwrap();
+        if let Some(t) = self.content_type {
+            r.headers_mut().insert("content-type", t.parse().unwrap());
+        }
+        if let Some(after) = self.retry_after {
+            r.headers_mut().insert("retry-after", after.parse().unwrap());
+        }
+        r
+    }
 }
 
 impl Default for Mode {
@@ -78,6 +122,7 @@ impl Default for Mode {
             endless_body: false,
             endless_token_body: false,
             huge_body: false,
+            canned: Vec::new(),
         }
     }
 }
@@ -288,6 +333,11 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
         r.headers_mut().insert("retry-after", "1".parse().unwrap());
         return Ok(r);
     }
+    let canned = if s.mode.canned.is_empty() { None } else { Some(s.mode.canned.remove(0)) };
+    if let Some(c) = canned.as_ref().filter(|c| !c.act_first) {
+        record(c.status, &mut s);
+        return Ok(c.response());
+    }
     // Any version prefix: `/beta`, `/v3`, `/v2025`, ...
     let collection_path = match path.find("/password-sync-groups") {
         Some(i) => format!("{}/password-sync-groups", &path[..i]),
@@ -302,7 +352,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
             false
         }
     };
-    match (&method, path.as_str()) {
+    let normal = match (&method, path.as_str()) {
         (&Method::GET, p) if p == collection && s.mode.huge_body => {
             record(200, &mut s);
             let mut r = Response::new(full(vec![b' '; 5 * 1024 * 1024]));
@@ -400,5 +450,15 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
             record(404, &mut s);
             Ok(reply(StatusCode::NOT_FOUND, json!({"messages": [{"text": "no route"}]})))
         }
+    };
+    match canned {
+        // Acted: now answer the canned failure instead.
+        Some(c) => {
+            if let Some(last) = s.seen.last_mut() {
+                last.status = c.status;
+            }
+            Ok(c.response())
+        }
+        None => normal,
     }
 }
