@@ -131,7 +131,8 @@ impl ClientHooks<Hooks> for Client {
     ) -> reqwest::Result<reqwest::Response> {
         let response = read_bounded(self.client().execute(request).await?).await?;
         let (response, error_body) = copy_error_body(response).await?;
-        let meta = ResponseMeta { status: response.status(), headers: response.headers().clone(), error_body };
+        let meta =
+            ResponseMeta { status: response.status(), headers: response.headers().clone(), error_body };
         // Outside `capture_response` there is no slot; nothing to record.
         let _ = LAST_RESPONSE.try_with(|cell| *cell.borrow_mut() = Some(meta));
         Ok(response)

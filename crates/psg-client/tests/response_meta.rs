@@ -33,7 +33,10 @@ async fn an_error_body_is_kept_raw_and_bounded() {
     let (result, meta) = capture_response(client.get_password_sync_group("g1")).await;
     // The generated client decodes it as an error body with no ISC field...
     let decoded = result.unwrap_err();
-    assert!(matches!(&decoded, psg_client::Error::ErrorResponse(rv) if rv.detail_code.is_none()), "{decoded:?}");
+    assert!(
+        matches!(&decoded, psg_client::Error::ErrorResponse(rv) if rv.detail_code.is_none()),
+        "{decoded:?}"
+    );
     // ...and the raw text is still at hand.
     let meta = meta.expect("a response was received");
     assert_eq!((meta.status.as_u16(), &meta.error_body[..]), (500, gateway.as_bytes()));

@@ -355,7 +355,10 @@ fn describe_unexpected(status: StatusCode, headers: &HeaderMap, body: &str) -> S
 fn describe_unknown_create(name: &str, status: Option<StatusCode>, cause: &Error) -> String {
     match (status, cause) {
         (Some(status), cause) => {
-            format!("creating group '{name}' ended in HTTP {} after the server may have acted ({cause})", status.as_u16())
+            format!(
+                "creating group '{name}' ended in HTTP {} after the server may have acted ({cause})",
+                status.as_u16()
+            )
         }
         (None, Error::Timeout { source, .. } | Error::Transport { source, .. }) => {
             format!("the answer to creating group '{name}' was lost ({source})")
@@ -522,13 +525,17 @@ impl FailedResponse {
             // may be either, or no JSON at all: then its raw text is the message.
             401 => Error::Unauthorized {
                 operation,
-                message: json_text(&body.error).or_else(|| json_text(&body.message)).or_else(|| non_empty(&self.snippet)),
+                message: json_text(&body.error)
+                    .or_else(|| json_text(&body.message))
+                    .or_else(|| non_empty(&self.snippet)),
                 credentials: None,
             },
             429 => Error::RateLimited {
                 operation,
                 retry_after: parse_retry_after(&self.headers),
-                message: json_text(&body.message).or_else(|| json_text(&body.error)).or_else(|| non_empty(&self.snippet)),
+                message: json_text(&body.message)
+                    .or_else(|| json_text(&body.error))
+                    .or_else(|| non_empty(&self.snippet)),
                 attempts,
             },
             _ if body.detail_code.is_some() || body.tracking_id.is_some() || !body.messages.is_empty() => {

@@ -70,10 +70,7 @@ async fn a_create_answered_500_502_or_504_after_acting_is_an_unknown_outcome() {
 async fn a_create_refused_with_503_or_400_is_not_an_unknown_outcome() {
     let h = Hostile::start(
         0,
-        Mode {
-            canned: vec![Canned::new(503, "text/plain", "maintenance")],
-            ..Mode::default()
-        },
+        Mode { canned: vec![Canned::new(503, "text/plain", "maintenance")], ..Mode::default() },
     )
     .await;
     let err = builder(&h, 2).build().unwrap().create_group(&spec("Payroll")).await.unwrap_err();
@@ -83,8 +80,11 @@ async fn a_create_refused_with_503_or_400_is_not_an_unknown_outcome() {
     assert!(h.names().is_empty());
 
     let bad = r#"{"detailCode":"400.1 Bad Request Content","trackingId":"t400","messages":[{"text":"sourceIds is invalid"}]}"#;
-    let h = Hostile::start(0, Mode { canned: vec![Canned::new(400, "application/json", bad)], ..Mode::default() })
-        .await;
+    let h = Hostile::start(
+        0,
+        Mode { canned: vec![Canned::new(400, "application/json", bad)], ..Mode::default() },
+    )
+    .await;
     let err = builder(&h, 5).build().unwrap().create_group(&spec("Payroll")).await.unwrap_err();
     assert!(matches!(&err, Error::Api(e) if e.status == 400), "{err:?}");
     assert!(!err.is_retryable());
@@ -107,12 +107,20 @@ async fn error_bodies_that_are_not_iscs_keep_their_text() {
             "header too long",
         ),
         // A load balancer's page, on a status the spec declares (403) and one it does not (502).
-        (403, "text/html", "<html>\n<body>\n<h1>403 Forbidden</h1> by policy\n</body></html>", "<h1>403 Forbidden</h1> by policy"),
+        (
+            403,
+            "text/html",
+            "<html>\n<body>\n<h1>403 Forbidden</h1> by policy\n</body></html>",
+            "<h1>403 Forbidden</h1> by policy",
+        ),
         (502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>", "502 Bad Gateway"),
     ];
     for (status, content_type, body, shown) in shapes {
-        let h = Hostile::start(1, Mode { canned: vec![Canned::new(status, content_type, body)], ..Mode::default() })
-            .await;
+        let h = Hostile::start(
+            1,
+            Mode { canned: vec![Canned::new(status, content_type, body)], ..Mode::default() },
+        )
+        .await;
         let id = h.ids()[0].clone();
         let err = builder(&h, 1).build().unwrap().get_group(&id).await.unwrap_err();
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status), "{err:?}");
@@ -134,7 +142,8 @@ async fn error_bodies_that_are_not_iscs_keep_their_text() {
 #[tokio::test]
 async fn a_long_error_page_keeps_a_bounded_snippet() {
     let page = format!("<html>{}</html>", "x".repeat(100_000));
-    let h = Hostile::start(1, Mode { canned: vec![Canned::new(500, "text/html", page)], ..Mode::default() }).await;
+    let h = Hostile::start(1, Mode { canned: vec![Canned::new(500, "text/html", page)], ..Mode::default() })
+        .await;
     let id = h.ids()[0].clone();
     let err = builder(&h, 1).build().unwrap().get_group(&id).await.unwrap_err();
     match &err {
@@ -153,8 +162,16 @@ async fn a_gateways_401_keeps_its_reason() {
         1,
         Mode {
             canned: vec![
-                Canned::new(401, "application/json", r#"{"message":"Unauthorized: token from another tenant"}"#),
-                Canned::new(401, "application/json", r#"{"message":"Unauthorized: token from another tenant"}"#),
+                Canned::new(
+                    401,
+                    "application/json",
+                    r#"{"message":"Unauthorized: token from another tenant"}"#,
+                ),
+                Canned::new(
+                    401,
+                    "application/json",
+                    r#"{"message":"Unauthorized: token from another tenant"}"#,
+                ),
             ],
             ..Mode::default()
         },

@@ -82,7 +82,13 @@ pub struct Canned {
 impl Canned {
     /// `status` with `body` of type `content_type`, without acting.
     pub fn new(status: u16, content_type: &'static str, body: impl Into<String>) -> Canned {
-        Canned { status, content_type: Some(content_type), retry_after: None, body: body.into(), act_first: false }
+        Canned {
+            status,
+            content_type: Some(content_type),
+            retry_after: None,
+            body: body.into(),
+            act_first: false,
+        }
     }
 
     /// The same answer after carrying the request out.
