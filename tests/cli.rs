@@ -40,7 +40,13 @@ async fn create_get_update_delete_in_every_format() {
     let table = psg(Some(&base), &["-o", "table", "groups", "get", &id]).await;
     let lines: Vec<_> = table.ok().lines().collect();
     assert!(lines[0].contains("NAME") && lines[1].contains("Finance"), "{}", table.stdout);
-    assert_eq!(lines[0].find("POLICY"), lines[1].find(p[0].as_str()), "aligned columns:\n{}", table.stdout);
+    let policy_name = &cat.password_policies[0].name;
+    assert_eq!(
+        lines[0].find("POLICY"),
+        lines[1].find(policy_name.as_str()),
+        "aligned columns:\n{}",
+        table.stdout
+    );
 
     let run = psg(
         Some(&base),
@@ -88,12 +94,26 @@ async fn errors_are_one_line_with_the_right_exit_code() {
 
     let emu = emulator(|b| b).await;
     let base = emu.base_url();
+    // Past psg's own checks (an existing source without PASSWORD, given by id), the server's 400.
+    let cat = emu.catalog();
+    let unmanaged = cat.sources.iter().find(|s| !s.features.iter().any(|f| f == "PASSWORD")).unwrap();
     let bad = psg(
         Some(&base),
-        &["groups", "create", "--name", "x", "--policy", "nope", "--source", "a", "--source", "b"],
+        &[
+            "groups",
+            "create",
+            "--name",
+            "x",
+            "--policy",
+            &cat.password_policy_ids[0],
+            "--source",
+            &cat.source_ids[0],
+            "--source",
+            &unmanaged.id,
+        ],
     )
     .await;
-    assert_eq!(bad.code, 1);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
     assert!(bad.stderr.contains("HTTP 400") && bad.stderr.contains("tracking id"), "{}", bad.stderr);
 
     let local =
@@ -123,15 +143,17 @@ async fn errors_are_one_line_with_the_right_exit_code() {
 #[tokio::test]
 async fn read_only_client_gets_403_naming_the_scope() {
     let emu = emulator(|b| b.client("reader:pw:read".parse().unwrap())).await;
+    let cat = emu.catalog();
     let run = psg_command(Some(&emu.base_url()))
         .env("SAIL_CLIENT_ID", "reader")
         .env("SAIL_CLIENT_SECRET", "pw")
-        .args(["groups", "create", "--name", "x", "--policy", "p", "--source", "a", "--source", "b"])
+        .args(["groups", "create", "--name", "x", "--policy", &cat.password_policy_ids[0]])
+        .args(["--source", &cat.source_ids[0], "--source", &cat.source_ids[1]])
         .output()
         .await
         .unwrap();
     let run = Run::from(run);
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("idn:password-sync-group:manage"), "{}", run.stderr);
 }
 

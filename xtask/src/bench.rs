@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--peers]`: builds in release and runs `psg-bench`.
+//! `cargo xtask bench [--quick] [--peers]`: builds (release; dev with --quick) and runs `psg-bench`.
 //!
 //! psg's own measures (medians of several runs, ratios against a baseline
 //! measured in the same run):
@@ -30,7 +30,8 @@
 //!   if already installed, never installing.
 //!
 //! Writes target/bench/report.json and, without --quick, docs/benchmarks.md.
-//! --quick shrinks every size (under a minute) and asserts nothing.
+//! --quick shrinks every size (under a minute), asserts nothing, and builds in
+//! the dev profile (a smoke of the harness: its numbers mean nothing).
 
 use std::process::{Command, ExitCode};
 
@@ -62,12 +63,19 @@ fn peer_mode(quick: bool, peers: bool) -> PeerMode {
 pub fn run(quick: bool, peers: bool) -> ExitCode {
     let root = crate::spec::workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(&cargo)
-        .current_dir(&root)
-        .args(["build", "--release", "--quiet", "--package", "psg-cli", "--package", "psg-bench"])
-        .status();
+    // --quick is CI's smoke of the harness (nothing asserted, numbers not
+    // reported): it reuses the dev build CI already made instead of a second,
+    // release build of the whole tree, which was the largest single step of a
+    // cold CI run.
+    let profile = if quick { "debug" } else { "release" };
+    let mut build = Command::new(&cargo);
+    build.current_dir(&root).args(["build", "--quiet", "--package", "psg-cli", "--package", "psg-bench"]);
+    if !quick {
+        build.arg("--release");
+    }
+    let built = build.status();
     if !matches!(built, Ok(s) if s.success()) {
-        eprintln!("error: release build failed");
+        eprintln!("error: the {profile} build failed");
         return ExitCode::FAILURE;
     }
     let mode = peer_mode(quick, peers);
@@ -86,8 +94,9 @@ pub fn run(quick: bool, peers: bool) -> ExitCode {
         eprintln!("error: installing the SDKs: {e}");
         return ExitCode::FAILURE;
     }
-    let mut bench = Command::new(root.join("target/release/psg-bench"));
-    bench.current_dir(&root).args(["--psg", "target/release/psg", "--out", "target/bench"]);
+    let mut bench = Command::new(root.join(format!("target/{profile}/psg-bench")));
+    let psg = format!("target/{profile}/psg");
+    bench.current_dir(&root).args(["--psg", psg.as_str(), "--out", "target/bench"]);
     if quick {
         bench.arg("--quick");
     } else {

@@ -205,8 +205,12 @@ pub async fn status(ctx: &Context, out: &mut impl Write) -> Result<std::process:
         }
     }
     match ctx.global.output {
-        Some(OutputFormat::Json | OutputFormat::Ndjson) => {
+        Some(OutputFormat::Json) => {
             writeln!(out, "{}", serde_json::to_string_pretty(&status).expect("plain data"))?
+        }
+        // One line, as every NDJSON output.
+        Some(OutputFormat::Ndjson) => {
+            writeln!(out, "{}", serde_json::to_string(&status).expect("plain data"))?
         }
         Some(OutputFormat::Yaml) => write!(out, "{}", serde_norway::to_string(&status).expect("plain data"))?,
         _ => print_human(out, &status)?,

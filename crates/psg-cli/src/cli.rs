@@ -77,9 +77,9 @@ fn parse_api_version(s: &str) -> Result<psg_ext::ApiVersion, String> {
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// Aligned columns for people, cut to fit the terminal.
+    /// Aligned columns for people, fitted to $COLUMNS or the terminal (ids never cut).
     Table,
-    /// The table with every column in full (and the creation time).
+    /// The table with every column in full, ids of policies and sources too.
     Wide,
     /// The API's JSON model.
     Json,
@@ -100,8 +100,10 @@ pub enum Command {
     /// List sources (what `sources:` names in a portable file).
     #[command(subcommand)]
     Sources(SourcesCommand),
-    /// Write every group as a desired-state YAML document, ready for `apply`.
-    #[command(after_help = "Example:\n  psg export --file groups.yaml")]
+    /// Write every group as a desired-state YAML document (JSON with -o json), ready for `apply`.
+    #[command(
+        after_help = "Examples:\n  psg export --file groups.yaml\n  psg export --portable -o json > groups.json\n\n-o yaml (the default, also when piped) or -o json; table, wide and ndjson are refused.\nThe YAML quotes every value that YAML 1.1 tools would read as something else (\"on\", \"12:30\")."
+    )]
     Export {
         /// Write here instead of stdout (written atomically); `-` is stdout.
         #[arg(long, short = 'f', value_name = "FILE")]
@@ -215,7 +217,9 @@ pub struct ApplyArgs {
 #[derive(Debug, Subcommand)]
 pub enum GroupsCommand {
     /// List groups: one page, or every page with --all.
-    #[command(after_help = "Examples:\n  psg groups list --limit 20\n  psg groups list --all -o ndjson")]
+    #[command(
+        after_help = "Examples:\n  psg groups list --limit 20\n  psg groups list --all -o ndjson\n  psg groups list --source \"Active Directory\""
+    )]
     List {
         /// Page size, 0 to 250 (with --all: the size of each page fetched).
         #[arg(long, default_value_t = 250, allow_hyphen_values = true, value_parser = crate::flags::ranged::<u32>(0, 250))]
@@ -226,6 +230,13 @@ pub enum GroupsCommand {
         /// Every group, all pages (fetched concurrently, printed in order).
         #[arg(long)]
         all: bool,
+        /// Only groups with this source (name or id; repeat: groups with all of them).
+        /// The API cannot filter groups: psg reads every page and filters itself.
+        #[arg(long = "source", value_name = "NAME|ID")]
+        sources: Vec<String>,
+        /// Only groups with this password policy (name or id); filtered by psg, like --source.
+        #[arg(long, value_name = "NAME|ID")]
+        policy: Option<String>,
     },
     /// Show one group, by id or by name.
     #[command(
@@ -241,17 +252,17 @@ pub enum GroupsCommand {
     },
     /// Create a group from flags or from a file.
     #[command(
-        after_help = "Examples:\n  psg groups create --name Finance --policy POLICY_ID --source SRC1 --source SRC2\n  psg groups create --file group.yaml"
+        after_help = "Examples:\n  psg groups create --name Finance --policy Corporate --source \"Active Directory\" --source Workday\n  psg groups create --name Finance --policy POLICY_ID --source SRC1_ID --source SRC2_ID\n  psg groups create --file group.yaml\n\n--policy and --source take a name or an id: an existing id is used as is, anything else must be\nthe exact name of one policy or source (a name two share is refused with their ids)."
     )]
     Create {
         /// Name of the group.
         #[arg(long, required_unless_present = "file", conflicts_with = "file")]
         name: Option<String>,
-        /// Password policy id.
-        #[arg(long, required_unless_present = "file", conflicts_with = "file")]
+        /// Password policy: its name or id.
+        #[arg(long, value_name = "NAME|ID", required_unless_present = "file", conflicts_with = "file")]
         policy: Option<String>,
-        /// A source id (repeat for each source; at least two).
-        #[arg(long = "source", value_name = "ID", conflicts_with = "file")]
+        /// A source, by name or id (repeat for each source; at least two).
+        #[arg(long = "source", value_name = "NAME|ID", conflicts_with = "file")]
         sources: Vec<String>,
         /// A JSON or YAML file with name, passwordPolicyId and sourceIds (`-` for stdin).
         #[arg(long, short = 'f', value_name = "FILE")]
@@ -274,11 +285,11 @@ pub enum GroupsCommand {
         /// New name (when --name picks the group).
         #[arg(long, value_name = "NAME", conflicts_with = "file")]
         new_name: Option<String>,
-        /// New password policy id.
-        #[arg(long, conflicts_with = "file")]
+        /// New password policy: its name or id.
+        #[arg(long, value_name = "NAME|ID", conflicts_with = "file")]
         policy: Option<String>,
-        /// New list of sources (repeat for each; replaces the old list).
-        #[arg(long = "source", value_name = "ID", conflicts_with = "file")]
+        /// New list of sources, by name or id (repeat for each; replaces the old list).
+        #[arg(long = "source", value_name = "NAME|ID", conflicts_with = "file")]
         sources: Vec<String>,
         /// A JSON or YAML file with the whole group (`-` for stdin).
         #[arg(long, short = 'f', value_name = "FILE")]

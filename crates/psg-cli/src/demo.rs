@@ -59,7 +59,8 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
     let hr = client
         .create_group(&GroupSpec::new("HR systems").password_policy(&policies[1]).sources(&sources[2..4]))
         .await?;
-    output::print_groups(out, OutputFormat::Table, &[finance.clone(), hr.clone()])?;
+    let both = [finance.clone(), hr.clone()];
+    output::print_groups(out, OutputFormat::Table, &both, &crate::names::labels(&client, &both).await)?;
 
     step(out, 2, "A bad group is refused before anything is sent")?;
     let err = client
@@ -70,18 +71,28 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
 
     step(out, 3, "List them           (psg groups list)")?;
     let page = client.list_groups().page().await?;
-    output::print_groups(out, OutputFormat::Table, &page.items)?;
+    output::print_groups(
+        out,
+        OutputFormat::Table,
+        &page.items,
+        &crate::names::labels(&client, &page.items).await,
+    )?;
     writeln!(out, "{} group(s); X-Total-Count says {}", page.items.len(), page.total.unwrap_or_default())?;
 
     let finance_id = finance.id.clone();
     step(out, 4, "Get one             (psg groups get ID -o yaml)")?;
-    output::print_group(out, OutputFormat::Yaml, &client.get_group(&finance_id).await?)?;
+    output::print_group(out, OutputFormat::Yaml, &client.get_group(&finance_id).await?, &Default::default())?;
 
     step(out, 5, "Update it           (psg groups update ID --name ... --source ...)")?;
     let mut change = GroupSpec::from(&finance).name("Finance and payroll");
     change.source_ids.push(sources[4].clone());
     let updated = client.update_group(&finance_id, &change).await?;
-    output::print_group(out, OutputFormat::Table, &updated)?;
+    output::print_group(
+        out,
+        OutputFormat::Table,
+        &updated,
+        &crate::names::labels(&client, std::slice::from_ref(&updated)).await,
+    )?;
 
     step(out, 6, "Export desired state (psg export --file groups.yaml)")?;
     let dir = std::env::temp_dir().join(format!("psg-demo-{}", std::process::id()));

@@ -12,7 +12,7 @@ use crate::cli::{GroupsCommand, OutputFormat};
 use crate::context::Context;
 use crate::failure::Failure;
 use crate::gitops::execute::list_with_retry;
-use crate::output;
+use crate::{names, output, refs};
 
 /// A group given in a file (JSON or YAML).
 #[derive(Debug, Deserialize)]
@@ -70,7 +70,10 @@ async fn recover_lost_create(client: &Client, spec: &GroupSpec, lost: Error) -> 
 pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) -> Result<(), Failure> {
     let client = ctx.client()?;
     match command {
-        GroupsCommand::List { limit, offset, all } => {
+        GroupsCommand::List { limit, offset, all, sources, policy } => {
+            if !sources.is_empty() || policy.is_some() {
+                return list_filtered(ctx, &client, offset, policy.as_deref(), &sources, out).await;
+            }
             if all {
                 if limit == 0 {
                     return Err(Failure::usage("--all needs a page size of 1 to 250 (--limit)"));
@@ -78,7 +81,8 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                 list_all(ctx, &client, limit, offset, out).await
             } else {
                 let page = client.list_groups().limit(limit).offset(offset).page().await?;
-                output::print_groups(out, ctx.format, &page.items)?;
+                let labels = names::labels_for_format(&client, ctx.format, &page.items).await;
+                output::print_groups(out, ctx.format, &page.items, &labels)?;
                 out.flush()?;
                 if let Some(total) = page.total
                     && (page.items.len() as u64) < total
@@ -95,14 +99,21 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                 (None, None) => return Err(Failure::usage("give the group's id, or --name NAME")),
             };
             let group = client.get_group(&id).await?;
-            output::print_group(out, ctx.format, &group)
+            let labels = names::labels_for_format(&client, ctx.format, std::slice::from_ref(&group)).await;
+            output::print_group(out, ctx.format, &group, &labels)
         }
         GroupsCommand::Create { name, policy, sources, file, allow_duplicate_name } => {
             let new = match file {
                 Some(path) => read_group_file(&path)?,
-                None => GroupSpec::new(name.unwrap_or_default())
-                    .password_policy(policy.unwrap_or_default())
-                    .with_sources(sources),
+                None => {
+                    // The documented rules first (a name or an id counts as one source): no lookup for a bad group.
+                    let given = GroupSpec::new(name.unwrap_or_default())
+                        .password_policy(policy.clone().unwrap_or_default())
+                        .with_sources(sources.clone());
+                    given.validate()?;
+                    let (policy, sources) = refs::resolve(&client, policy.as_deref(), &sources).await?;
+                    given.password_policy(policy.unwrap_or_default()).with_sources(sources)
+                }
             };
             if !allow_duplicate_name {
                 refuse_taken_name(&client, &new.name, None).await?;
@@ -112,7 +123,8 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                 Err(e @ Error::CreateOutcomeUnknown { .. }) => recover_lost_create(&client, &new, e).await?,
                 Err(e) => return Err(e.into()),
             };
-            output::print_group(out, ctx.format, &created)
+            let labels = names::labels_for_format(&client, ctx.format, std::slice::from_ref(&created)).await;
+            output::print_group(out, ctx.format, &created, &labels)
         }
         GroupsCommand::Update { id, name, new_name, policy, sources, file, allow_duplicate_name } => {
             // With an id, --name is the new name; without one, it picks the group.
@@ -139,6 +151,7 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                             "nothing to change: give --name (with an ID) or --new-name, --policy, --source or --file",
                         ));
                     }
+                    let (policy, sources) = refs::resolve(&client, policy.as_deref(), &sources).await?;
                     let current = client.get_group(&id).await.map_err(|e| {
                         let mut f = Failure::from(e);
                         f.message = format!("updating group {id}: reading it first failed: {}", f.message);
@@ -161,7 +174,8 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                 refuse_taken_name(&client, &new.name, Some(&id)).await?;
             }
             let updated = client.update_group(&id, &new).await?;
-            output::print_group(out, ctx.format, &updated)
+            let labels = names::labels_for_format(&client, ctx.format, std::slice::from_ref(&updated)).await;
+            output::print_group(out, ctx.format, &updated, &labels)
         }
         GroupsCommand::Delete { ids, names, yes, ignore_not_found } => {
             crate::delete_cmd::run(ctx, &client, ids, names, yes, ignore_not_found, out).await
@@ -236,8 +250,47 @@ async fn list_all(
     }
     bar.finish_and_clear();
     if ctx.format != OutputFormat::Ndjson {
-        output::print_groups(out, ctx.format, &buffered)?;
+        let labels = names::labels_for_format(client, ctx.format, &buffered).await;
+        output::print_groups(out, ctx.format, &buffered, &labels)?;
     }
+    Ok(())
+}
+
+/// `groups list --source/--policy`: the API has no such filter, so every
+/// group from `offset` on is read and the matching ones printed, with a note
+/// on stderr saying so.
+async fn list_filtered(
+    ctx: &Context,
+    client: &Client,
+    offset: u64,
+    policy: Option<&str>,
+    sources: &[String],
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let (policy, sources) = refs::resolve(client, policy, sources).await?;
+    let (mut read, mut matched) = (0u64, 0u64);
+    let mut kept = Vec::new();
+    let mut stream = client.list_groups().offset(offset).stream();
+    while let Some(group) = stream.try_next().await? {
+        read += 1;
+        let policy_ok = policy.as_ref().is_none_or(|p| &group.password_policy_id == p);
+        if policy_ok && sources.iter().all(|s| group.source_ids.contains(s)) {
+            matched += 1;
+            if ctx.format == OutputFormat::Ndjson {
+                output::print_ndjson(out, &group)?;
+            } else {
+                kept.push(group);
+            }
+        }
+    }
+    if ctx.format != OutputFormat::Ndjson {
+        let labels = names::labels_for_format(client, ctx.format, &kept).await;
+        output::print_groups(out, ctx.format, &kept, &labels)?;
+    }
+    out.flush()?;
+    eprintln!(
+        "note: the API cannot filter groups by policy or source; psg read all {read} groups and kept the {matched} that match"
+    );
     Ok(())
 }
 

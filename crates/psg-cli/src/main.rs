@@ -11,12 +11,16 @@ mod cli;
 mod context;
 mod delete_cmd;
 mod demo;
+mod export_cmd;
 mod failure;
 mod flags;
 mod gitops;
 mod groups_cmd;
+mod names;
 mod output;
+mod refs;
 mod stdio;
+mod table;
 
 use cli::{Cli, Command};
 use context::Context;
@@ -77,7 +81,8 @@ async fn run_in(ctx: &Context, cli: Cli) -> Result<ExitCode, Failure> {
         Command::Sources(command) => catalog_cmd::sources(ctx, command, &mut out).await?,
         Command::Export { file, portable } => {
             let file = file.filter(|f| !stdio::is_dash(f));
-            apply::export(&ctx.client()?, file.as_deref(), portable, &mut out).await?;
+            let format = export_cmd::format(ctx.global.output)?;
+            export_cmd::run(&ctx.client()?, file.as_deref(), portable, format, &mut out).await?;
             if let Some(path) = file {
                 eprintln!("wrote {}", path.display());
             }

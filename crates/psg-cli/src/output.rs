@@ -7,6 +7,7 @@ use psg_ext::Group;
 
 use crate::cli::OutputFormat;
 use crate::failure::Failure;
+use crate::names::Labels;
 
 /// Serialises one value in the API's camelCase model.
 pub fn to_json(value: &impl serde::Serialize) -> String {
@@ -18,9 +19,27 @@ fn format_time(t: std::time::SystemTime) -> String {
     chrono::DateTime::<chrono::Utc>::from(t).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-/// `text` with every control character written as an escape (`\e`, `\a`,
-/// `\n`, `\t`, `\r`, else `\u{..}`), so that a name cannot move the cursor,
-/// ring the bell or break a line.
+/// Whether `c` would act on a terminal or look like something it is not:
+/// controls (Cc), format characters (Cf: bidi overrides and isolates,
+/// zero-width spaces and joiners, the BOM, soft hyphens), line and paragraph
+/// separators, and every space but U+0020 and the ideographic space U+3000
+/// of CJK text (no-break, thin, en and em spaces...).
+pub fn is_invisible(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory, get_general_category};
+    match get_general_category(c) {
+        GeneralCategory::Control
+        | GeneralCategory::Format
+        | GeneralCategory::LineSeparator
+        | GeneralCategory::ParagraphSeparator => true,
+        GeneralCategory::SpaceSeparator => !matches!(c, ' ' | '\u{3000}'),
+        _ => false,
+    }
+}
+
+/// `text` with every control or invisible character (see [`is_invisible`])
+/// written as an escape (`\e`, `\a`, `\n`, `\t`, `\r`, else `\u{..}`), so
+/// that a name cannot move the cursor, ring the bell, break a line, reorder
+/// what follows it or hide that it differs from another.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -30,7 +49,7 @@ pub fn escape(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if is_invisible(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
@@ -92,91 +111,71 @@ pub fn terminal_width() -> Option<usize> {
     console::Term::stdout().size_checked().map(|(_, cols)| usize::from(cols)).filter(|&c| c > 0)
 }
 
-/// Narrowest a truncated column gets.
-const MIN_COLUMN: usize = 6;
-/// Between columns.
-const GAP: &str = "  ";
-
-/// Rows as aligned columns (cells escaped by the caller). With `width`, the
-/// columns marked `shrink` are cut (ending in `…`), widest first, until the
-/// lines fit; without, nothing is cut. Any table of psg can use it.
-pub fn render_table(
-    header: &[&str],
-    shrink: &[bool],
-    rows: Vec<Vec<String>>,
-    width: Option<usize>,
-) -> String {
-    let cols = header.len();
-    let mut widths: Vec<usize> = header.iter().map(|h| console::measure_text_width(h)).collect();
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(console::measure_text_width(cell));
-        }
-    }
-    if let Some(limit) = width {
-        let total = |w: &[usize]| w.iter().sum::<usize>() + GAP.len() * cols.saturating_sub(1);
-        while total(&widths) > limit {
-            let widest = (0..cols)
-                .filter(|&i| shrink[i] && widths[i] > MIN_COLUMN.max(console::measure_text_width(header[i])))
-                .max_by_key(|&i| widths[i]);
-            match widest {
-                Some(i) => widths[i] -= 1,
-                None => break,
-            }
-        }
-    }
-    let mut out = String::new();
-    let header_row: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-    for row in std::iter::once(&header_row).chain(rows.iter()) {
-        let mut line = String::new();
-        for (i, (cell, &w)) in row.iter().zip(&widths).enumerate() {
-            let cell = console::truncate_str(cell, w, "…");
-            line.push_str(&cell);
-            if i + 1 < cols {
-                let pad = w.saturating_sub(console::measure_text_width(&cell));
-                line.push_str(&" ".repeat(pad));
-                line.push_str(GAP);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-/// A table of groups: `width` cuts long ids and names to fit; `wide` adds
-/// the creation time and never cuts.
-pub fn table(groups: &[Group], width: Option<usize>, wide: bool) -> String {
-    let mut header = vec!["ID", "NAME", "POLICY", "SOURCES", "MODIFIED"];
-    let mut shrink = vec![true, true, true, true, false];
+/// A table of groups with policy and source names from `labels` (an id
+/// without a name is shown as the id). `width` fits it (see [`crate::table`]);
+/// `wide` adds the ids of policy and sources and the creation time, and never cuts.
+pub fn table(groups: &[Group], labels: &Labels, width: Option<usize>, wide: bool) -> String {
+    use crate::table::{Column, Fit};
+    let policy =
+        |g: &Group| labels.policy(&g.password_policy_id).unwrap_or(&g.password_policy_id).to_string();
+    let sources = |g: &Group| {
+        g.source_ids.iter().map(|id| labels.source(id).unwrap_or(id)).collect::<Vec<_>>().join(", ")
+    };
+    let time = |t: Option<std::time::SystemTime>| t.map(format_time).unwrap_or_default();
     if wide {
-        header.push("CREATED");
-        shrink.push(false);
+        let columns = [
+            Column::new("ID", Fit::Whole),
+            Column::new("NAME", Fit::Name),
+            Column::new("POLICY", Fit::Cut),
+            Column::new("POLICY ID", Fit::Whole),
+            Column::new("SOURCES", Fit::Cut),
+            Column::new("SOURCE IDS", Fit::Cut),
+            Column::new("MODIFIED", Fit::Drop),
+            Column::new("CREATED", Fit::Drop),
+        ];
+        let rows: Vec<Vec<String>> = groups
+            .iter()
+            .map(|g| {
+                vec![
+                    escape(&g.id),
+                    escape(&g.name),
+                    escape(&policy(g)),
+                    escape(&g.password_policy_id),
+                    escape(&sources(g)),
+                    escape(&g.source_ids.join(",")),
+                    time(g.modified),
+                    time(g.created),
+                ]
+            })
+            .collect();
+        return crate::table::render(&columns, &rows, None);
     }
-    let rows = groups
+    let columns = [
+        Column::new("ID", Fit::Whole),
+        Column::new("NAME", Fit::Name),
+        Column::new("POLICY", Fit::Cut),
+        Column::new("SOURCES", Fit::Cut),
+        Column::new("MODIFIED", Fit::Drop),
+    ];
+    let rows: Vec<Vec<String>> = groups
         .iter()
         .map(|g| {
-            let mut row = vec![
-                escape(&g.id),
-                escape(&g.name),
-                escape(&g.password_policy_id),
-                escape(&g.source_ids.join(",")),
-                g.modified.map(format_time).unwrap_or_default(),
-            ];
-            if wide {
-                row.push(g.created.map(format_time).unwrap_or_default());
-            }
-            row
+            vec![escape(&g.id), escape(&g.name), escape(&policy(g)), escape(&sources(g)), time(g.modified)]
         })
         .collect();
-    render_table(&header, &shrink, rows, if wide { None } else { width })
+    crate::table::render(&columns, &rows, width)
 }
 
-/// Prints a list of groups in `format`.
-pub fn print_groups(out: &mut impl Write, format: OutputFormat, groups: &[Group]) -> Result<(), Failure> {
+/// Prints a list of groups in `format`; tables name policies and sources from `labels`.
+pub fn print_groups(
+    out: &mut impl Write,
+    format: OutputFormat,
+    groups: &[Group],
+    labels: &Labels,
+) -> Result<(), Failure> {
     match format {
-        OutputFormat::Table => write!(out, "{}", table(groups, terminal_width(), false))?,
-        OutputFormat::Wide => write!(out, "{}", table(groups, None, true))?,
+        OutputFormat::Table => write!(out, "{}", table(groups, labels, crate::table::width(), false))?,
+        OutputFormat::Wide => write!(out, "{}", table(groups, labels, None, true))?,
         OutputFormat::Json => writeln!(out, "{}", to_json(&groups))?,
         OutputFormat::Yaml => write!(out, "{}", serde_norway::to_string(&groups).expect("models serialise"))?,
         OutputFormat::Ndjson => {
@@ -188,10 +187,17 @@ pub fn print_groups(out: &mut impl Write, format: OutputFormat, groups: &[Group]
     Ok(())
 }
 
-/// Prints one group in `format`.
-pub fn print_group(out: &mut impl Write, format: OutputFormat, group: &Group) -> Result<(), Failure> {
+/// Prints one group in `format`; tables name policies and sources from `labels`.
+pub fn print_group(
+    out: &mut impl Write,
+    format: OutputFormat,
+    group: &Group,
+    labels: &Labels,
+) -> Result<(), Failure> {
     match format {
-        OutputFormat::Table | OutputFormat::Wide => print_groups(out, format, std::slice::from_ref(group))?,
+        OutputFormat::Table | OutputFormat::Wide => {
+            print_groups(out, format, std::slice::from_ref(group), labels)?
+        }
         OutputFormat::Json => writeln!(out, "{}", to_json(group))?,
         OutputFormat::Yaml => write!(out, "{}", serde_norway::to_string(group).expect("models serialise"))?,
         OutputFormat::Ndjson => print_ndjson(out, group)?,
@@ -216,7 +222,12 @@ mod tests {
 
     #[test]
     fn table_columns_are_aligned() {
-        let t = table(&[group("1", "short"), group("22222", "a much longer name")], None, false);
+        let t = table(
+            &[group("1", "short"), group("22222", "a much longer name")],
+            &Labels::default(),
+            None,
+            false,
+        );
         let lines: Vec<_> = t.lines().collect();
         let col = |l: &str| l.find("POLICY").or_else(|| l.find(" p ").map(|i| i + 1)).unwrap();
         assert_eq!(col(lines[0]), col(lines[1]));
@@ -226,44 +237,66 @@ mod tests {
     #[test]
     fn tables_fit_a_width_and_wide_never_cuts() {
         let long = "n".repeat(200);
-        let t = table(&[group(&"i".repeat(64), &long)], Some(80), false);
+        let t = table(&[group(&"i".repeat(64), &long)], &Labels::default(), Some(80), false);
         for line in t.lines() {
             assert!(console::measure_text_width(line) <= 80, "{line}");
         }
         assert!(t.contains('…'));
-        let w = table(&[group(&"i".repeat(64), &long)], Some(80), true);
+        let w = table(&[group(&"i".repeat(64), &long)], &Labels::default(), Some(80), true);
         assert!(w.contains(&long) && !w.contains('…'));
+    }
+
+    #[test]
+    fn tables_show_names_and_wide_shows_ids_too() {
+        let labels = Labels::from_pairs(
+            [("p".to_string(), "Corporate".to_string())],
+            [("a".to_string(), "Active Directory".to_string())],
+        );
+        let t = table(&[group("1", "n")], &labels, None, false);
+        assert!(t.contains("Corporate") && t.contains("Active Directory, b") && !t.contains(" p "), "{t}");
+        let w = table(&[group("1", "n")], &labels, None, true);
+        assert!(w.contains("POLICY ID") && w.contains("Corporate  p") && w.contains("a,b"), "{w}");
+    }
+
+    #[test]
+    fn bidi_zero_width_and_no_break_spaces_are_escaped() {
+        assert_eq!(escape("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
+        assert_eq!(escape("a\u{2066}b\u{2069}"), "a\\u{2066}b\\u{2069}");
+        assert_eq!(escape("Fin\u{200b}ance\u{feff}"), "Fin\\u{200b}ance\\u{feff}");
+        assert_eq!(escape("HR\u{a0}EU\u{202f}x\u{2028}"), "HR\\u{a0}EU\\u{202f}x\\u{2028}");
+        assert_eq!(escape("東京\u{3000}本社 Café"), "東京\u{3000}本社 Café", "ordinary text stays");
     }
 
     #[test]
     fn control_characters_are_escaped() {
         assert_eq!(escape("a\u{1b}[31mb\u{7}c\nd\te"), "a\\e[31mb\\ac\\nd\\te");
         assert_eq!(quoted("x\"y"), "\"x\\\"y\"");
-        let t = table(&[group("1", "evil\u{1b}]0;title\u{7}\nname")], None, false);
+        let t = table(&[group("1", "evil\u{1b}]0;title\u{7}\nname")], &Labels::default(), None, false);
         assert!(!t.contains('\u{1b}') && !t.contains('\u{7}') && t.lines().count() == 2, "{t}");
     }
 
     #[test]
     fn json_is_the_api_camel_case_model() {
         let mut out = Vec::new();
-        print_group(&mut out, OutputFormat::Json, &group("1", "n")).unwrap();
+        print_group(&mut out, OutputFormat::Json, &group("1", "n"), &Labels::default()).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["passwordPolicyId"], "p");
         assert_eq!(v["sourceIds"][1], "b");
         let mut out = Vec::new();
-        print_groups(&mut out, OutputFormat::Ndjson, &[group("1", "a"), group("2", "b")]).unwrap();
+        print_groups(&mut out, OutputFormat::Ndjson, &[group("1", "a"), group("2", "b")], &Labels::default())
+            .unwrap();
         assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
     }
 
     proptest::proptest! {
         #[test]
         fn escaped_text_has_no_control_characters(s in ".*") {
-            proptest::prop_assert!(!escape(&s).chars().any(char::is_control));
+            proptest::prop_assert!(!escape(&s).chars().any(is_invisible));
         }
 
         #[test]
         fn tables_never_exceed_the_width_when_they_can_fit(name in ".{0,300}", width in 60usize..300) {
-            let t = table(&[group("2c9180887d9c0c5e017da4b4f3d2004c", &name)], Some(width), false);
+            let t = table(&[group("2c9180887d9c0c5e017da4b4f3d2004c", &name)], &Labels::default(), Some(width), false);
             for line in t.lines() {
                 proptest::prop_assert!(console::measure_text_width(line) <= width, "{}", line);
             }

@@ -56,8 +56,9 @@ impl std::fmt::Debug for Hooks {
 
 /// Largest response body read; a longer one is cut off and marked with
 /// [`BODY_TOO_LARGE_HEADER`] so that a hostile or broken server cannot make
-/// the client buffer without bound.
-pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// the client buffer without bound. A full page of this API is about 100 KB;
+/// with 16 pages in flight the bound keeps a stream under 64 MiB.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Added to a response whose body exceeded [`MAX_BODY_BYTES`] (the body is
 /// then empty); its value is the limit.
@@ -67,13 +68,23 @@ pub const BODY_TOO_LARGE_HEADER: &str = "x-psg-body-too-large";
 /// removes again: no SailPoint operation declares it.
 pub const GENERATED_VERSION_HEADER: &str = "api-version";
 
-/// Status and headers of the last response seen inside [`capture_response`].
+/// Most bytes of a non-2xx body that [`ResponseMeta::error_body`] keeps.
+pub const ERROR_BODY_COPY_LIMIT: usize = 4096;
+
+/// Status and headers of the last response seen inside [`capture_response`],
+/// and the start of its body when it was not a success.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ResponseMeta {
     /// HTTP status.
     pub status: reqwest::StatusCode,
     /// Response headers.
     pub headers: reqwest::header::HeaderMap,
+    /// For a non-2xx answer, its first [`ERROR_BODY_COPY_LIMIT`] bytes as
+    /// received: the raw text stays at hand even when the generated client
+    /// decoded the body into a type that has none of its fields (a gateway's
+    /// `{"message": …}`, a problem+json, an HTML page). Empty for a success.
+    pub error_body: bytes::Bytes,
 }
 
 tokio::task_local! {
@@ -119,11 +130,26 @@ impl ClientHooks<Hooks> for Client {
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let response = read_bounded(self.client().execute(request).await?).await?;
-        let meta = ResponseMeta { status: response.status(), headers: response.headers().clone() };
+        let (response, error_body) = copy_error_body(response).await?;
+        let meta =
+            ResponseMeta { status: response.status(), headers: response.headers().clone(), error_body };
         // Outside `capture_response` there is no slot; nothing to record.
         let _ = LAST_RESPONSE.try_with(|cell| *cell.borrow_mut() = Some(meta));
         Ok(response)
     }
+}
+
+/// For a non-2xx answer, reads the (already bounded) body and keeps a copy of
+/// its start; the response goes on with the same body. A success is untouched.
+async fn copy_error_body(response: reqwest::Response) -> reqwest::Result<(reqwest::Response, bytes::Bytes)> {
+    if response.status().is_success() {
+        return Ok((response, bytes::Bytes::new()));
+    }
+    use http_body_util::BodyExt;
+    let (parts, body) = http::Response::from(response).into_parts();
+    let body = body.collect().await?.to_bytes();
+    let copy = body.slice(..body.len().min(ERROR_BODY_COPY_LIMIT));
+    Ok((http::Response::from_parts(parts, body).into(), copy))
 }
 
 /// Reads the whole body, at most [`MAX_BODY_BYTES`] of it; past that the

@@ -244,6 +244,9 @@ pub struct Config {
     pub catalog_file: Option<PathBuf>,
     /// Seed of generated ids (catalog and groups); 0 keeps the historical ids.
     pub id_seed: u64,
+    /// Answer a group listing at an offset at or past the end (other than 0)
+    /// with `400 "Specified offset is invalid."`, as ISC does on some lists.
+    pub refuse_offset_past_end: bool,
 }
 
 impl Config {
@@ -314,6 +317,7 @@ impl Default for Config {
             exclusive_sources: false,
             catalog_file: None,
             id_seed: 0,
+            refuse_offset_past_end: false,
         }
     }
 }
@@ -393,6 +397,7 @@ impl EmulatorArgs {
             exclusive_sources: self.exclusive_sources,
             catalog_file: self.catalog,
             id_seed: self.id_seed,
+            refuse_offset_past_end: defaults.refuse_offset_past_end,
         }
     }
 }

@@ -299,6 +299,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Whether a group listing at an offset at or past the end (other than
+    /// 0) is answered `400 "Specified offset is invalid."`, as ISC answers on
+    /// some lists (default off: an empty page).
+    pub fn refuse_offset_past_end(mut self, on: bool) -> Self {
+        self.config.refuse_offset_past_end = on;
+        self
+    }
+
     /// Binds and starts serving in the background of the current runtime.
     pub async fn start(self) -> io::Result<EmulatorHandle> {
         self.start_unless(Arc::new(AtomicBool::new(false))).await

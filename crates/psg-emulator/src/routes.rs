@@ -249,6 +249,9 @@ async fn list(State(s): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response
     };
     let store = s.store.lock().expect("store lock");
     let all = store.groups();
+    if s.config.refuse_offset_past_end && q.offset > 0 && q.offset >= all.len() {
+        return bad_request(&["Specified offset is invalid.".to_string()]);
+    }
     let page: Vec<_> = all.iter().skip(q.offset).take(q.limit).collect();
     let mut response = Json(page).into_response();
     if q.count {

@@ -1,19 +1,24 @@
 //! Access tokens: a fixed token, or client credentials with a cached token
 //! that is refreshed before it expires.
 //!
-//! Concurrent callers share one fetch cycle (single flight), whatever its
-//! result: the first caller starts it, the others await the same shared
-//! future. A failure is remembered for [`FAILURE_MEMORY`], so a storm of
-//! calls does not hammer a failing token endpoint. A valid cached token is
-//! read under a short synchronous lock that a fetch never holds.
+//! A token is refreshed `margin` before it expires. From then until it really
+//! expires, callers keep getting the cached token while one refresh runs in
+//! the background; only a caller that finds no valid token waits, and it
+//! waits on that same refresh (single flight). A failing token endpoint
+//! therefore fails no call while the cached token is valid. A failure is
+//! remembered for [`FAILURE_MEMORY`], so a storm of calls does not hammer a
+//! failing token endpoint. The refresh runs as its own task that holds no
+//! reference to the cache: dropping every client aborts it, and waiters that
+//! give up leave nothing behind.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use reqwest::StatusCode;
 use serde::Deserialize;
+use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use crate::config::{Config, Credentials};
@@ -34,7 +39,10 @@ const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
 #[derive(Clone)]
 struct CachedToken {
     token: Secret,
+    /// From here on a refresh is started (in the background).
     refresh_at: Instant,
+    /// From here on the token is not sent any more.
+    expires_at: Instant,
 }
 
 /// A failed fetch, shareable between waiters.
@@ -42,11 +50,13 @@ struct CachedToken {
 struct FetchFailure {
     status: Option<StatusCode>,
     message: String,
+    /// The transport failure of the last attempt, when there was one.
+    source: Option<TransportError>,
 }
 
 impl From<FetchFailure> for Error {
     fn from(f: FetchFailure) -> Error {
-        Error::Auth { status: f.status, message: f.message }
+        Error::Auth { status: f.status, message: f.message, source: f.source.map(Box::new) }
     }
 }
 
@@ -69,23 +79,49 @@ enum AuthKind {
     ClientCredentials(Arc<TokenCache>),
 }
 
+/// The refresh running now.
+struct Inflight {
+    /// Which refresh it is, so a late finisher does not clear a newer one.
+    id: u64,
+    /// Its result, for every caller that waits on it.
+    result: Shared<BoxFuture<'static, FetchResult>>,
+    /// Its task, aborted when the cache is dropped.
+    task: AbortHandle,
+}
+
 #[derive(Default)]
 struct CacheState {
     token: Option<CachedToken>,
-    inflight: Option<Shared<BoxFuture<'static, FetchResult>>>,
+    inflight: Option<Inflight>,
     failed: Option<(Instant, FetchFailure)>,
+    refreshes: u64,
 }
 
-struct TokenCache {
+/// What a refresh needs, shared with its task (which must not keep the
+/// cache itself alive).
+struct TokenEndpoint {
     http: reqwest::Client,
     token_url: String,
     client_id: String,
     client_secret: Secret,
     /// Where the credentials came from, for the refusal message.
     credentials_hint: String,
-    margin: Duration,
     retry: RetryPolicy,
+}
+
+struct TokenCache {
+    endpoint: Arc<TokenEndpoint>,
+    margin: Duration,
     state: Mutex<CacheState>,
+}
+
+impl Drop for TokenCache {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(inflight) = state.inflight.take() {
+            inflight.task.abort();
+        }
+    }
 }
 
 impl Auth {
@@ -94,15 +130,17 @@ impl Auth {
             Credentials::AccessToken(t) => AuthKind::Fixed(t.clone()),
             Credentials::ClientCredentials { client_id, client_secret } => {
                 AuthKind::ClientCredentials(Arc::new(TokenCache {
-                    http,
-                    token_url: config.token_url(),
-                    client_id: client_id.clone(),
-                    client_secret: client_secret.clone(),
-                    credentials_hint: config
-                        .credentials_origin()
-                        .unwrap_or_else(|| "the client id and secret".to_string()),
+                    endpoint: Arc::new(TokenEndpoint {
+                        http,
+                        token_url: config.token_url(),
+                        client_id: client_id.clone(),
+                        client_secret: client_secret.clone(),
+                        credentials_hint: config
+                            .credentials_origin()
+                            .unwrap_or_else(|| "the client id and secret".to_string()),
+                        retry: config.retry().clone(),
+                    }),
                     margin: config.token_refresh_margin(),
-                    retry: config.retry().clone(),
                     state: Mutex::default(),
                 }))
             }
@@ -115,32 +153,39 @@ impl Auth {
         matches!(self.kind, AuthKind::ClientCredentials(_))
     }
 
-    /// A valid bearer token, fetching one if the cache is empty or due.
+    /// A valid bearer token: the cached one while it is valid (starting a
+    /// background refresh once it is due), else the result of the one
+    /// refresh in flight.
     pub(crate) async fn bearer(&self) -> Result<Secret, Error> {
         match &self.kind {
             AuthKind::Fixed(t) => Ok(t.clone()),
             AuthKind::ClientCredentials(tc) => {
-                let fetch = {
-                    let mut state = tc.state.lock().expect("token cache lock");
+                let wait = {
+                    let mut state = tc.state.lock().unwrap_or_else(|p| p.into_inner());
                     let now = Instant::now();
-                    if let Some(c) = state.token.as_ref().filter(|c| now < c.refresh_at) {
-                        return Ok(c.token.clone());
+                    // A refresh whose task ended without storing (its runtime shut down).
+                    if state.inflight.as_ref().is_some_and(|i| i.task.is_finished()) {
+                        state.inflight = None;
                     }
-                    if let Some((until, failure)) = &state.failed
-                        && now < *until
-                    {
+                    let recently_failed = state.failed.as_ref().is_some_and(|(until, _)| now < *until);
+                    if let Some(c) = state.token.as_ref().filter(|c| now < c.expires_at) {
+                        let token = c.token.clone();
+                        if now >= c.refresh_at && state.inflight.is_none() && !recently_failed {
+                            tracing::debug!("token due: refreshing in the background");
+                            // Nobody waits on it: callers keep the cached token.
+                            drop(TokenCache::start_refresh(tc, &mut state));
+                        }
+                        return Ok(token);
+                    }
+                    if let Some((_, failure)) = state.failed.as_ref().filter(|_| recently_failed) {
                         return Err(failure.clone().into());
                     }
                     match &state.inflight {
-                        Some(f) => f.clone(),
-                        None => {
-                            let f = TokenCache::fetch_and_store(tc.clone()).boxed().shared();
-                            state.inflight = Some(f.clone());
-                            f
-                        }
+                        Some(i) => i.result.clone(),
+                        None => TokenCache::start_refresh(tc, &mut state),
                     }
                 };
-                fetch.await.map_err(Error::from)
+                wait.await.map_err(Error::from)
             }
         }
     }
@@ -149,7 +194,7 @@ impl Auth {
     /// [`Auth::bearer`] fetches a new one (unless another task already did).
     pub(crate) fn invalidate(&self, token: &Secret) {
         if let AuthKind::ClientCredentials(tc) = &self.kind {
-            let mut state = tc.state.lock().expect("token cache lock");
+            let mut state = tc.state.lock().unwrap_or_else(|p| p.into_inner());
             if state.token.as_ref().is_some_and(|c| &c.token == token) {
                 state.token = None;
             }
@@ -158,32 +203,76 @@ impl Auth {
 }
 
 impl TokenCache {
-    /// One fetch cycle whose result every waiter shares; it records the
-    /// result in the cache before anyone sees it.
-    async fn fetch_and_store(self: Arc<Self>) -> FetchResult {
-        let result = self.fetch().await;
-        let mut state = self.state.lock().expect("token cache lock");
-        state.inflight = None;
+    /// Starts the one refresh as its own task and returns its shared result.
+    /// The task holds the cache only weakly: dropping the client aborts it.
+    fn start_refresh(
+        this: &Arc<TokenCache>,
+        state: &mut CacheState,
+    ) -> Shared<BoxFuture<'static, FetchResult>> {
+        state.refreshes += 1;
+        let id = state.refreshes;
+        let (tx, rx) = tokio::sync::oneshot::channel::<FetchResult>();
+        let endpoint = this.endpoint.clone();
+        let cache: Weak<TokenCache> = Arc::downgrade(this);
+        let task = tokio::spawn(async move {
+            let fetched = endpoint.fetch().await;
+            let result = match cache.upgrade() {
+                Some(cache) => cache.store(id, fetched),
+                None => fetched.map(|(token, ..)| token),
+            };
+            let _ = tx.send(result);
+        });
+        let cancelled = FetchFailure {
+            status: None,
+            message: "the token request was cancelled (its runtime shut down); try again".into(),
+            source: None,
+        };
+        let result = rx.map(move |r| r.unwrap_or(Err(cancelled))).boxed().shared();
+        state.inflight = Some(Inflight { id, result: result.clone(), task: task.abort_handle() });
+        result
+    }
+
+    /// Records the result of refresh `id` before anyone sees it.
+    fn store(&self, id: u64, fetched: Result<(Secret, Duration, Instant), FetchFailure>) -> FetchResult {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.inflight.as_ref().is_some_and(|i| i.id == id) {
+            state.inflight = None;
+        }
         let now = Instant::now();
-        match result {
-            Ok((token, lifetime)) => {
-                // Refresh `margin` early, but never sooner than half the lifetime.
+        match fetched {
+            Ok((token, lifetime, sent_at)) => {
+                // Counted from when the request was sent: the server issued
+                // the token after that. Refresh `margin` early, but never
+                // sooner than half the lifetime.
                 let early = self.margin.min(lifetime / 2);
-                state.token =
-                    Some(CachedToken { token: token.clone(), refresh_at: now + (lifetime - early) });
+                state.token = Some(CachedToken {
+                    token: token.clone(),
+                    refresh_at: sent_at + (lifetime - early),
+                    expires_at: sent_at + lifetime,
+                });
                 state.failed = None;
                 Ok(token)
             }
             Err(failure) => {
+                if let Some(c) = state.token.as_ref().filter(|c| now < c.expires_at) {
+                    tracing::info!(
+                        valid_for_s = (c.expires_at - now).as_secs(),
+                        error = %failure.message,
+                        "token refresh failed; the cached token is still used"
+                    );
+                }
                 state.failed = Some((now + FAILURE_MEMORY, failure.clone()));
                 Err(failure)
             }
         }
     }
+}
 
+impl TokenEndpoint {
     /// Asks the token endpoint, retrying transient failures like a GET.
-    async fn fetch(&self) -> Result<(Secret, Duration), FetchFailure> {
-        let TokenCache { http, token_url, client_id, client_secret, .. } = self;
+    /// Returns the token, its lifetime and when the answered request was sent.
+    async fn fetch(&self) -> Result<(Secret, Duration, Instant), FetchFailure> {
+        let TokenEndpoint { http, token_url, client_id, client_secret, .. } = self;
         let budget = RetryBudget::new(0);
         let mut attempt = 0;
         loop {
@@ -194,8 +283,9 @@ impl TokenCache {
                 ("client_secret", client_secret.expose()),
             ];
             tracing::debug!(attempt, url = %token_url, "token request");
+            let sent_at = Instant::now();
             let sent = http.post(token_url).form(&form).send().await;
-            let (outcome, what, status) = match sent {
+            let (outcome, what, status, transport) = match sent {
                 Ok(response) if response.status().is_success() => {
                     let status = response.status();
                     let bytes = match read_capped(response).await {
@@ -204,7 +294,8 @@ impl TokenCache {
                             let e = TransportError::from_reqwest(e);
                             let outcome =
                                 if e.is_timeout() { Outcome::TimedOut } else { Outcome::ConnectionLost };
-                            self.wait_or_give_up(attempt, outcome, &budget, &e.to_string(), Some(status))
+                            let what = e.to_string();
+                            self.wait_or_give_up(attempt, outcome, &budget, &what, Some(status), Some(e))
                                 .await?;
                             continue;
                         }
@@ -212,10 +303,11 @@ impl TokenCache {
                     let body: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| FetchFailure {
                         status: Some(status),
                         message: format!("{token_url} answered a body without a usable access_token: {e}"),
+                        source: None,
                     })?;
                     let lifetime = token_lifetime(body.expires_in.as_ref());
                     tracing::debug!(expires_in = lifetime.as_secs(), "token obtained");
-                    return Ok((Secret::new(body.access_token), lifetime));
+                    return Ok((Secret::new(body.access_token), lifetime, sent_at));
                 }
                 Ok(response) => {
                     let status = response.status();
@@ -230,9 +322,10 @@ impl TokenCache {
                                 "{token_url} refused the client credentials (HTTP {code}: {text}); check {}",
                                 self.credentials_hint
                             ),
+                            source: None,
                         });
                     }
-                    (Outcome::Status { code, retry_after }, format!("HTTP {code}"), Some(status))
+                    (Outcome::Status { code, retry_after }, format!("HTTP {code}"), Some(status), None)
                 }
                 Err(e) => {
                     let e = TransportError::from_reqwest(e);
@@ -243,10 +336,10 @@ impl TokenCache {
                     } else {
                         Outcome::ConnectionLost
                     };
-                    (outcome, e.to_string(), None)
+                    (outcome, e.to_string(), None, Some(e))
                 }
             };
-            self.wait_or_give_up(attempt, outcome, &budget, &what, status).await?;
+            self.wait_or_give_up(attempt, outcome, &budget, &what, status, transport).await?;
         }
     }
 
@@ -258,6 +351,7 @@ impl TokenCache {
         budget: &RetryBudget,
         what: &str,
         status: Option<StatusCode>,
+        transport: Option<TransportError>,
     ) -> Result<(), FetchFailure> {
         // Fetching a token has no side effect: retry like a GET.
         match self.retry.decide(attempt, outcome, Idempotency::Idempotent, budget, fastrand::f64()) {
@@ -269,6 +363,7 @@ impl TokenCache {
             Decision::GiveUp(_) => Err(FetchFailure {
                 status,
                 message: format!("{} failed after {attempt} attempt(s): {what}", self.token_url),
+                source: transport,
             }),
         }
     }
@@ -315,6 +410,60 @@ fn scrub(text: &str, secret: &Secret) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reproduction: the shared fetch held the cache, and the cache held the
+    /// fetch; when every waiter gave up mid-fetch and the client was dropped,
+    /// both stayed alive and the token request stayed open for ever.
+    #[cfg(feature = "rustls-ring")]
+    #[tokio::test]
+    async fn a_fetch_abandoned_by_every_waiter_ends_with_the_client() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (got_request, request_seen) = tokio::sync::oneshot::channel();
+        // Reads the token request, never answers, and reports when the
+        // client closes the connection.
+        let server = tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 16 * 1024];
+            let n = conn.read(&mut buf).await.unwrap();
+            let _ = got_request.send(n);
+            conn.read(&mut buf).await.map(|n| n == 0).unwrap_or(true)
+        });
+        let config = crate::ClientBuilder::default()
+            .base_url(format!("http://{addr}"))
+            .client_credentials("id", "pw")
+            .request_timeout(Duration::from_secs(3600))
+            .into_config()
+            .unwrap();
+        let tls =
+            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+        let http = reqwest::Client::builder().tls_backend_preconfigured(tls).build().unwrap();
+        let auth = Arc::new(Auth::new(&config, http));
+        let AuthKind::ClientCredentials(cache) = &auth.kind else { unreachable!() };
+        let cache = Arc::downgrade(cache);
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let auth = auth.clone();
+                tokio::spawn(async move { auth.bearer().await.is_ok() })
+            })
+            .collect();
+        assert!(request_seen.await.unwrap() > 0, "the server got the token request");
+        for w in &waiters {
+            w.abort();
+        }
+        for w in waiters {
+            assert!(w.await.unwrap_err().is_cancelled());
+        }
+        drop(auth);
+        assert!(cache.upgrade().is_none(), "the token cache outlived its client");
+        let closed = tokio::time::timeout(Duration::from_secs(30), server).await;
+        assert!(matches!(closed, Ok(Ok(true))), "the token request was left open: {closed:?}");
+    }
 
     #[test]
     fn token_lifetimes_are_clamped() {

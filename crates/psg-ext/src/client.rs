@@ -187,6 +187,8 @@ enum AttemptFailure {
     Transport(TransportError),
     Decode(reqwest::StatusCode, String, Option<Box<dyn std::error::Error + Send + Sync>>),
     Refused(String),
+    /// The body passed psg-client's bound (never retried: it would again).
+    TooLarge(reqwest::StatusCode),
 }
 
 impl Client {
@@ -354,6 +356,7 @@ impl Client {
                     .to_string(),
                 ),
                 AttemptFailure::Decode(..) => Some("undecodable-body".to_string()),
+                AttemptFailure::TooLarge(_) => Some("body-too-large".to_string()),
                 // Refused before sending: no HTTP request to log.
                 AttemptFailure::Refused(_) => None,
             };
@@ -369,7 +372,7 @@ impl Client {
                     TransportKind::Timeout => Outcome::TimedOut,
                     TransportKind::Lost => Outcome::ConnectionLost,
                 },
-                AttemptFailure::Decode(..) | AttemptFailure::Refused(_) => {
+                AttemptFailure::Decode(..) | AttemptFailure::Refused(_) | AttemptFailure::TooLarge(_) => {
                     return Err(into_error(failure, op, attempt, &inner.config));
                 }
             };
@@ -382,7 +385,7 @@ impl Client {
             }
             may_have_acted |= match outcome {
                 Outcome::TimedOut | Outcome::ConnectionLost => true,
-                Outcome::Status { code, .. } => matches!(code, 500 | 502 | 504),
+                Outcome::Status { code, .. } => status_may_follow_action(code),
                 Outcome::ConnectFailed => false,
             };
             let tracking_id = if let AttemptFailure::Response(r) = &failure {
@@ -449,13 +452,10 @@ impl Client {
 async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseMeta>) -> AttemptFailure {
     use psg_client::Error as E;
     if let Some(meta) = meta.as_ref().filter(|m| m.headers.contains_key(BODY_TOO_LARGE_HEADER)) {
-        let limit = psg_client::hooks::MAX_BODY_BYTES >> 20;
-        return AttemptFailure::Decode(
-            meta.status,
-            format!("the response body is larger than {limit} MiB; psg stops reading there"),
-            None,
-        );
+        return AttemptFailure::TooLarge(meta.status);
     }
+    // The raw start of a non-2xx body, whatever the generated client made of it.
+    let raw = meta.as_ref().map(|m| snippet(&m.error_body)).unwrap_or_default();
     match error {
         E::ErrorResponse(rv) => {
             let status = rv.status();
@@ -464,7 +464,7 @@ async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseM
                 status,
                 headers,
                 body: Some(rv.into_inner()),
-                snippet: String::new(),
+                snippet: raw,
             }))
         }
         E::UnexpectedResponse(response) => {
@@ -500,25 +500,52 @@ async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseM
 
 fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32, config: &Config) -> Error {
     let operation = op.operation.id;
-    match failure {
+    // Whether the server may have carried out this failed attempt.
+    let may_have_acted = match &failure {
+        AttemptFailure::Response(r) => status_may_follow_action(r.status.as_u16()),
+        AttemptFailure::Transport(e) => matches!(e.kind(), TransportKind::Timeout | TransportKind::Lost),
+        // A body too large to read still came with a status: a success says the server acted.
+        AttemptFailure::TooLarge(s) => s.is_success() || status_may_follow_action(s.as_u16()),
+        AttemptFailure::Decode(..) | AttemptFailure::Refused(_) => false,
+    };
+    let status = match &failure {
+        AttemptFailure::Response(r) => Some(r.status),
+        _ => None,
+    };
+    let error = match failure {
         AttemptFailure::Response(r) => match r.into_error(operation, op.group_id, attempts) {
             Error::Unauthorized { operation, message, .. } => {
                 Error::Unauthorized { operation, message, credentials: config.credentials_origin() }
             }
             other => other,
         },
-        AttemptFailure::Transport(e) => match (op.creating, e.kind()) {
-            (Some(name), TransportKind::Timeout | TransportKind::Lost) => {
-                Error::CreateOutcomeUnknown { name: name.to_string(), attempts, source: Box::new(e) }
-            }
-            (_, TransportKind::Timeout) => Error::Timeout { operation, attempts, source: Box::new(e) },
+        AttemptFailure::Transport(e) => match e.kind() {
+            TransportKind::Timeout => Error::Timeout { operation, attempts, source: Box::new(e) },
             _ => Error::Transport { operation, attempts, source: Box::new(e) },
         },
         AttemptFailure::Decode(status, message, source) => {
             Error::Decode { operation, status, message, source }
         }
         AttemptFailure::Refused(message) => Error::InvalidInput { field: "request", message },
+        AttemptFailure::TooLarge(status) => {
+            Error::BodyTooLarge { operation, status, limit: psg_client::hooks::MAX_BODY_BYTES }
+        }
+    };
+    match op.creating {
+        // A create the server may have carried out: its outcome is unknown,
+        // whatever the error says, and it must not look retryable.
+        Some(name) if may_have_acted => {
+            Error::CreateOutcomeUnknown { name: name.to_string(), attempts, status, cause: Box::new(error) }
+        }
+        _ => error,
     }
+}
+
+/// Whether an answer with HTTP `status` may come after the server acted on
+/// the request: 500 and 502/504 (a gateway that lost or gave up on the
+/// upstream answer). 503 and 429 say the request was not taken on.
+fn status_may_follow_action(status: u16) -> bool {
+    matches!(status, 500 | 502 | 504)
 }
 
 /// Makes ring the process's rustls crypto provider unless one is installed

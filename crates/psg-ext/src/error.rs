@@ -71,16 +71,18 @@ pub(crate) enum TransportKind {
 
 /// A failed exchange below HTTP: refused connection, TLS, proxy, timeout, or a
 /// connection that broke. `Display` shows the whole cause chain in one line.
+/// Cheap to clone (the cause is shared).
+#[derive(Clone)]
 pub struct TransportError {
     kind: TransportKind,
     chain: String,
-    source: Box<dyn std::error::Error + Send + Sync>,
+    source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
 }
 
 impl TransportError {
     pub(crate) fn new(kind: TransportKind, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         let chain = cause_chain(&source);
-        TransportError { kind, chain, source: Box::new(source) }
+        TransportError { kind, chain, source: std::sync::Arc::new(source) }
     }
 
     pub(crate) fn from_reqwest(e: reqwest::Error) -> Self {
@@ -239,21 +241,27 @@ pub enum Error {
         source: Box<TransportError>,
     },
 
-    /// A create was sent, but its answer was lost (timeout or broken
-    /// connection): the group may exist. It was not sent again, since that
-    /// could create it twice. Look it up by name before trying again.
-    #[error(
-        "the answer to creating group '{name}' was lost ({source}): the group may exist; check by name before creating it again"
-    )]
+    /// A create was sent and the server may have acted on it, but the client
+    /// cannot know whether the group exists: the answer was lost or timed
+    /// out, or the server answered 500, 502 or 504 (a failure after the work
+    /// may have been done). It was not sent again, since that could create
+    /// the group twice, and [`Error::is_retryable`] is false: look the group
+    /// up by name before creating it again.
+    #[error("{}: the group may exist; check by name before creating it again", describe_unknown_create(name, *status, cause))]
     #[non_exhaustive]
     CreateOutcomeUnknown {
         /// Name of the group that was being created.
         name: String,
         /// How many attempts were made.
         attempts: u32,
-        /// What broke.
-        #[source]
-        source: Box<TransportError>,
+        /// The HTTP status of the last answer (500, 502 or 504), when the
+        /// server answered; `None` when the answer was lost or timed out.
+        status: Option<StatusCode>,
+        /// What the last attempt ended in: the server's error answer
+        /// ([`Error::Api`], [`Error::UnexpectedResponse`]) or the transport
+        /// failure ([`Error::Timeout`], [`Error::Transport`]). Shown in the
+        /// message, so not also returned as `source()`.
+        cause: Box<Error>,
     },
 
     /// A success response whose body did not decode.
@@ -271,6 +279,20 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
+    /// The response body was larger than psg reads ([`Error::BodyTooLarge`]'s
+    /// `limit`, a few MiB where a real page is about 100 KB): a broken or
+    /// hostile server. Not retried.
+    #[error("{operation} got an HTTP {} response whose body is larger than the {} MiB psg reads; check the base URL and any proxy in between", status.as_u16(), limit >> 20)]
+    #[non_exhaustive]
+    BodyTooLarge {
+        /// Operation that failed.
+        operation: &'static str,
+        /// HTTP status of the response.
+        status: StatusCode,
+        /// The bound, in bytes.
+        limit: usize,
+    },
+
     /// The token endpoint refused or failed.
     #[error("getting an access token failed: {message}")]
     #[non_exhaustive]
@@ -279,6 +301,10 @@ pub enum Error {
         status: Option<StatusCode>,
         /// What was wrong and what to do.
         message: String,
+        /// The transport failure of the last attempt (timeout, refused
+        /// connection, ...), when the endpoint did not answer.
+        #[source]
+        source: Option<Box<TransportError>>,
     },
 
     /// Missing or invalid configuration; names the variable, file or setting.
@@ -325,6 +351,22 @@ fn describe_unexpected(status: StatusCode, headers: &HeaderMap, body: &str) -> S
     if body.is_empty() { "(empty body)".into() } else { body.to_string() }
 }
 
+/// The first clause of [`Error::CreateOutcomeUnknown`]'s message.
+fn describe_unknown_create(name: &str, status: Option<StatusCode>, cause: &Error) -> String {
+    match (status, cause) {
+        (Some(status), cause) => {
+            format!(
+                "creating group '{name}' ended in HTTP {} after the server may have acted ({cause})",
+                status.as_u16()
+            )
+        }
+        (None, Error::Timeout { source, .. } | Error::Transport { source, .. }) => {
+            format!("the answer to creating group '{name}' was lost ({source})")
+        }
+        (None, cause) => format!("the answer to creating group '{name}' was lost ({cause})"),
+    }
+}
+
 impl Error {
     /// True for a 404.
     pub fn is_not_found(&self) -> bool {
@@ -333,20 +375,25 @@ impl Error {
 
     /// True when the request timed out.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout { .. })
-            || matches!(self, Error::CreateOutcomeUnknown { source, .. } if source.is_timeout())
+        match self {
+            Error::Timeout { .. } => true,
+            Error::CreateOutcomeUnknown { cause, .. } => cause.is_timeout(),
+            Error::Auth { source: Some(source), .. } => source.is_timeout(),
+            _ => false,
+        }
     }
 
     /// True when no connection could be made.
     pub fn is_connect(&self) -> bool {
-        matches!(self, Error::Transport { source, .. } if source.is_connect())
+        matches!(self, Error::Transport { source, .. } | Error::Auth { source: Some(source), .. } if source.is_connect())
     }
 
     /// True when trying the same call later may succeed (429, 5xx, timeouts,
-    /// transport failures). A [`Error::CreateOutcomeUnknown`] is not: look the
-    /// group up first.
+    /// transport failures). A [`Error::CreateOutcomeUnknown`] never is, whatever
+    /// its status: the group may exist, so look it up first.
     pub fn is_retryable(&self) -> bool {
         match self {
+            Error::CreateOutcomeUnknown { .. } => false,
             Error::RateLimited { .. } | Error::Timeout { .. } | Error::Transport { .. } => true,
             Error::Auth { status, .. } => status.is_none_or(|s| s.is_server_error() || s.as_u16() == 429),
             _ => self.status().is_some_and(|s| matches!(s.as_u16(), 500 | 502 | 503 | 504)),
@@ -360,8 +407,11 @@ impl Error {
             Error::NotFound { detail, .. } => Some(detail.status),
             Error::Unauthorized { .. } => Some(StatusCode::UNAUTHORIZED),
             Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
-            Error::UnexpectedResponse { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::UnexpectedResponse { status, .. }
+            | Error::Decode { status, .. }
+            | Error::BodyTooLarge { status, .. } => Some(*status),
             Error::Auth { status, .. } => *status,
+            Error::CreateOutcomeUnknown { status, .. } => *status,
             _ => None,
         }
     }
@@ -380,6 +430,7 @@ impl Error {
         match self {
             Error::Api(e) => e.tracking_id.as_deref(),
             Error::NotFound { detail, .. } => detail.tracking_id.as_deref(),
+            Error::CreateOutcomeUnknown { cause, .. } => cause.tracking_id(),
             _ => None,
         }
     }
@@ -389,6 +440,7 @@ impl Error {
         match self {
             Error::Api(e) => Some(e),
             Error::NotFound { detail, .. } => Some(detail),
+            Error::CreateOutcomeUnknown { cause, .. } => cause.api_error(),
             _ => None,
         }
     }
@@ -434,10 +486,30 @@ pub(crate) fn parse_retry_after_value(value: &str) -> Option<Duration> {
     Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO).min(RETRY_AFTER_CEILING))
 }
 
-/// Keeps at most [`BODY_SNIPPET_LIMIT`] bytes, lossily decoded.
+/// Keeps at most [`BODY_SNIPPET_LIMIT`] bytes, lossily decoded, on one line:
+/// runs of whitespace become one space and other control characters are
+/// shown escaped (`\u{1b}`), so a page cannot break or colour the message.
 pub(crate) fn snippet(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_SNIPPET_LIMIT)]).into_owned();
-    text.trim().to_string()
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_SNIPPET_LIMIT)]);
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars() {
+            if c.is_control() {
+                out.extend(c.escape_unicode());
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The snippet, or `None` when the body was empty.
+fn non_empty(snippet: &str) -> Option<String> {
+    (!snippet.is_empty()).then(|| snippet.to_string())
 }
 
 fn json_text(v: &Option<serde_json::Value>) -> Option<String> {
@@ -449,11 +521,21 @@ impl FailedResponse {
         let status = self.status;
         let body = self.body.unwrap_or_default();
         match status.as_u16() {
-            401 => Error::Unauthorized { operation, message: json_text(&body.error), credentials: None },
+            // ISC's 401 body is `{error}`, its 429 body `{message}`; a gateway's
+            // may be either, or no JSON at all: then its raw text is the message.
+            401 => Error::Unauthorized {
+                operation,
+                message: json_text(&body.error)
+                    .or_else(|| json_text(&body.message))
+                    .or_else(|| non_empty(&self.snippet)),
+                credentials: None,
+            },
             429 => Error::RateLimited {
                 operation,
                 retry_after: parse_retry_after(&self.headers),
-                message: json_text(&body.message),
+                message: json_text(&body.message)
+                    .or_else(|| json_text(&body.error))
+                    .or_else(|| non_empty(&self.snippet)),
                 attempts,
             },
             _ if body.detail_code.is_some() || body.tracking_id.is_some() || !body.messages.is_empty() => {

@@ -53,9 +53,10 @@ fn check_id(id: &str) -> Result<(), Error> {
 
 impl Client {
     /// Creates a group (`POST /password-sync-groups`). Sent again only after
-    /// a 429 or when the connection could not be made; when the answer is
-    /// lost after sending, the result is [`Error::CreateOutcomeUnknown`]
-    /// (the group may exist: look it up by name).
+    /// a 429 or when the connection could not be made; when the server may
+    /// have acted (the answer was lost or timed out, or it was a 500, 502 or
+    /// 504), the result is [`Error::CreateOutcomeUnknown`], which is never
+    /// retryable (the group may exist: look it up by name).
     pub async fn create_group(&self, group: &GroupSpec) -> Result<Group, Error> {
         group.validate()?;
         let body = group.to_wire();

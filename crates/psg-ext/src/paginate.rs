@@ -4,8 +4,12 @@
 //! # What offset paging can and cannot promise
 //! The API pages by `offset`/`limit` over a listing that others may change
 //! while we read it. A stream here promises:
-//! * it **ends at the first short or empty page**, whatever `X-Total-Count`
-//!   claims, so a lying total cannot make it send requests without end;
+//! * with `X-Total-Count`, it **ends at the first short or empty page**,
+//!   whatever the total claims, so a lying total cannot make it send requests
+//!   without end; **without** it, a short page may be a server-side cap, so it
+//!   goes on until an empty page (or a page of repeats);
+//! * ISC's `400 "Specified offset is invalid."` for an offset after the last
+//!   page is **the end**, not an error;
 //! * it **never yields an id twice** (an insert in front of the read
 //!   position shifts items onto the next page; the repeat is dropped);
 //! * when the server returns **fewer items than asked although the total says
@@ -117,10 +121,14 @@ impl ListGroups {
     }
 
     /// One page (with its total unless `.count(false)`). An offset past the
-    /// end is an empty page.
+    /// end is an empty page, also where ISC answers it with
+    /// `400 "Specified offset is invalid."` (then without a total).
     pub async fn page(self) -> Result<Page, Error> {
         self.check_limit(0)?;
-        let (items, total) = self.client.fetch_page(self.limit, self.offset, self.count).await?;
+        let (items, total) = match self.client.fetch_page(self.limit, self.offset, self.count).await {
+            Err(e) if self.offset > 0 && is_end_of_list_refusal(&e) => (Vec::new(), None),
+            other => other?,
+        };
         Ok(Page { items, total, offset: self.offset, limit: self.limit })
     }
 
@@ -182,6 +190,25 @@ impl SeenIds {
     }
 }
 
+/// ISC's text for an offset past the end of some lists (SailPoint's own
+/// TypeScript paginator fails on it at exactly 250 items).
+const OFFSET_INVALID: &str = "Specified offset is invalid";
+
+/// Whether `e` is ISC's `400 "Specified offset is invalid."`.
+fn is_end_of_list_refusal(e: &Error) -> bool {
+    match e {
+        Error::Api(a) if a.status == reqwest::StatusCode::BAD_REQUEST => {
+            a.messages.iter().chain(&a.causes).any(|m| m.contains(OFFSET_INVALID))
+        }
+        Error::UnexpectedResponse { status, body_snippet, .. }
+            if *status == reqwest::StatusCode::BAD_REQUEST =>
+        {
+            body_snippet.contains(OFFSET_INVALID)
+        }
+        _ => false,
+    }
+}
+
 /// One fetched page: where it started, how many it asked for, and the answer.
 type PageResult<T> = (u64, u32, Result<(Vec<T>, Option<u64>), Error>);
 
@@ -201,6 +228,8 @@ pub(crate) struct Pager<T> {
     /// of the id itself, so memory stays nearly flat in the listing's size).
     seen: SeenIds,
     started: bool,
+    /// Whether some page was answered (a refused offset after it is the end).
+    answered: bool,
     done: bool,
     /// An error to yield after the last items.
     pending: Option<Error>,
@@ -227,6 +256,7 @@ impl<T: Send + 'static> Pager<T> {
             inflight: FuturesOrdered::new(),
             seen: SeenIds::default(),
             started: false,
+            answered: false,
             done: false,
             pending: None,
         }
@@ -269,11 +299,17 @@ impl<T: Send + 'static> Pager<T> {
         };
         let (items, total) = match result {
             Ok(page) => page,
+            Err(e) if self.answered && is_end_of_list_refusal(&e) => {
+                // ISC answers an offset at the end of some lists with this 400.
+                tracing::debug!(offset, "the server refused the offset after the last page: the end");
+                return self.finish();
+            }
             Err(e) => {
                 self.done = true;
                 return Some(Err(e));
             }
         };
+        self.answered = true;
         if let Some(t) = total {
             self.first_total.get_or_insert(t);
             self.latest_total = Some(t);
@@ -315,6 +351,12 @@ impl<T: Send + 'static> Pager<T> {
                     );
                     self.inflight = FuturesOrdered::new();
                     self.page_size = u32::try_from(got).unwrap_or(self.page_size).max(1);
+                    self.next_to_schedule = end;
+                }
+                None if !fresh.is_empty() => {
+                    // No total: a short page may be a server-side cap, so
+                    // only an empty page (or one of repeats) is the end.
+                    tracing::debug!(offset, asked, got, "short page without a total: asking for the next");
                     self.next_to_schedule = end;
                 }
                 _ => {

@@ -31,6 +31,34 @@ async fn stream_yields_every_group_once_in_order_despite_faults() {
     assert!(faults > 10, "faults were injected: {faults}");
 }
 
+/// ISC answers an offset at the end of some lists with `400 "Specified
+/// offset is invalid."` (SailPoint's TypeScript paginator fails on exactly
+/// 250 groups because of it); the emulator can answer the same, and psg-ext
+/// reads it as the end.
+#[tokio::test]
+async fn a_refused_offset_at_the_end_is_an_empty_page() {
+    let emu = Emulator::builder()
+        .ephemeral()
+        .rate_limit(None)
+        .groups(250)
+        .refuse_offset_past_end(true)
+        .start()
+        .await
+        .unwrap();
+    let client = demo_client(&emu.base_url(), 3).build().unwrap();
+    let page = client.list_groups().offset(250).page().await.unwrap();
+    assert!(page.items.is_empty() && page.total.is_none(), "{page:?}");
+    let list = &emu.stats().requests["GET /beta/password-sync-groups"];
+    assert_eq!(list.get(&400), Some(&1), "the emulator refused the offset: {list:?}");
+    let all: Vec<_> = client.list_groups().stream().try_collect().await.unwrap();
+    assert_eq!(all.len(), 250);
+    // Offset 0 of an empty list is an empty page, not a refusal.
+    let empty =
+        Emulator::builder().ephemeral().rate_limit(None).refuse_offset_past_end(true).start().await.unwrap();
+    let page = demo_client(&empty.base_url(), 1).build().unwrap().list_groups().page().await.unwrap();
+    assert_eq!(page.total, Some(0));
+}
+
 #[tokio::test]
 async fn stream_handles_offsets_partial_pages_and_empty_tenants() {
     let emu = Emulator::builder().ephemeral().rate_limit(None).groups(7).start().await.unwrap();

@@ -378,8 +378,18 @@ struct Document<'a> {
     groups: Vec<&'a DesiredGroup>,
 }
 
+/// The header line of an exported file.
+pub const HEADER: &str = "# Password sync groups, keyed by name. Apply with: psg apply -f <this file>\n";
+/// The header lines of a portable exported file.
+pub const PORTABLE_HEADER: &str = "# Password sync groups, keyed by name; policies and sources by name, resolved in the tenant\n# this file is applied to. Apply with: psg apply -f <this file>\n";
+
 /// The desired-state YAML for `groups`: sorted by name, no volatile fields.
 pub fn render(groups: &[Group]) -> String {
+    format!("{HEADER}{}", super::yaml_out::to_string(&document(groups)))
+}
+
+/// The desired-state document for `groups` (what [`render`] writes as YAML).
+pub fn document(groups: &[Group]) -> serde_json::Value {
     let mut desired: Vec<DesiredGroup> = groups
         .iter()
         .map(|g| DesiredGroup {
@@ -393,9 +403,7 @@ pub fn render(groups: &[Group]) -> String {
         })
         .collect();
     desired.sort_by(|a, b| a.name.cmp(&b.name));
-    let body = serde_norway::to_string(&Document { groups: desired.iter().collect() })
-        .expect("plain data serialises");
-    format!("# Password sync groups, keyed by name. Apply with: psg apply -f <this file>\n{body}")
+    serde_json::to_value(Document { groups: desired.iter().collect() }).expect("plain data serialises")
 }
 
 /// One group in the portable form: names where the tenant has a unique one
@@ -417,6 +425,11 @@ struct PortableGroup<'a> {
 /// The desired-state YAML for `groups` with policies and sources by name
 /// (`names` maps ids to unique names; an id without one is written as an id).
 pub fn render_portable(groups: &[Group], names: &crate::gitops::resolve::Names) -> String {
+    format!("{PORTABLE_HEADER}{}", super::yaml_out::to_string(&portable_document(groups, names)))
+}
+
+/// The portable document for `groups` (what [`render_portable`] writes as YAML).
+pub fn portable_document(groups: &[Group], names: &crate::gitops::resolve::Names) -> serde_json::Value {
     let mut sorted: Vec<&Group> = groups.iter().collect();
     sorted.sort_by(|a, b| a.fields.name.cmp(&b.fields.name));
     let entries: Vec<PortableGroup<'_>> = sorted
@@ -438,10 +451,7 @@ pub fn render_portable(groups: &[Group], names: &crate::gitops::resolve::Names) 
     struct PortableDocument<'a> {
         groups: Vec<PortableGroup<'a>>,
     }
-    let body = serde_norway::to_string(&PortableDocument { groups: entries }).expect("plain data serialises");
-    format!(
-        "# Password sync groups, keyed by name; policies and sources by name, resolved in the tenant\n# this file is applied to. Apply with: psg apply -f <this file>\n{body}"
-    )
+    serde_json::to_value(PortableDocument { groups: entries }).expect("plain data serialises")
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! One pass down the modules: [`desired`] (with [`yaml`]) reads the file,
 //! [`resolve`] turns portable names into ids, [`tenant`] reads and writes
 //! groups through `psg_ext`, [`plan`] computes the changes, [`planfile`] saves
-//! and checks them, [`execute`] applies them.
+//! and checks them, [`execute`] applies them; [`yaml_out`] writes YAML that
+//! YAML 1.1 tools read back unchanged.
 
 pub mod desired;
 pub mod execute;
@@ -14,3 +15,4 @@ pub mod planfile;
 pub mod resolve;
 pub mod tenant;
 pub mod yaml;
+pub mod yaml_out;

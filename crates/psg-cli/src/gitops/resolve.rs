@@ -82,11 +82,23 @@ pub async fn resolve(
 }
 
 /// Sources whose names are in `names`, in batches of `name in (...)`.
-async fn fetch_sources(client: &Client, names: &BTreeSet<&str>) -> Result<Vec<Source>, Failure> {
+pub async fn fetch_sources(client: &Client, names: &BTreeSet<&str>) -> Result<Vec<Source>, Failure> {
     let batches = batches(names.iter().map(|n| n.to_string()));
     let found: Vec<Vec<Source>> = futures::stream::iter(batches)
         .map(|batch| {
             client.list_sources().filter(SourceFilter::name_in(&batch)).stream().try_collect::<Vec<_>>()
+        })
+        .buffered(CONCURRENT_BATCHES)
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// Sources whose ids are in `ids`, in batches of `id in (...)` (by count and encoded length).
+pub async fn fetch_sources_by_id(client: &Client, ids: &BTreeSet<String>) -> Result<Vec<Source>, Failure> {
+    let found: Vec<Vec<Source>> = futures::stream::iter(batches(ids.iter().cloned()))
+        .map(|batch| {
+            client.list_sources().filter(SourceFilter::id_in(&batch)).stream().try_collect::<Vec<_>>()
         })
         .buffered(CONCURRENT_BATCHES)
         .try_collect()
@@ -118,15 +130,7 @@ impl Names {
 pub async fn names_for(client: &Client, groups: &[crate::gitops::tenant::Group]) -> Result<Names, Failure> {
     let policies: Vec<PasswordPolicy> = client.list_password_policies().stream().try_collect().await?;
     let wanted: BTreeSet<String> = groups.iter().flat_map(|g| g.fields.source_ids.iter().cloned()).collect();
-    let batches = batches(wanted.iter().cloned());
-    let found: Vec<Vec<Source>> = futures::stream::iter(batches)
-        .map(|batch| {
-            client.list_sources().filter(SourceFilter::id_in(&batch)).stream().try_collect::<Vec<_>>()
-        })
-        .buffered(CONCURRENT_BATCHES)
-        .try_collect()
-        .await?;
-    let sources: Vec<Source> = found.into_iter().flatten().collect();
+    let sources = fetch_sources_by_id(client, &wanted).await?;
     let mut names = Names::default();
     let policy_counts = count(policies.iter().map(|p| p.name.as_str()));
     for p in &policies {

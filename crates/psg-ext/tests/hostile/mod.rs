@@ -47,12 +47,67 @@ pub struct Mode {
     pub answer_429: usize,
     /// Answer every API request with a 302 to this location.
     pub redirect_to: Option<String>,
+    /// Send no `X-Total-Count`.
+    pub no_total: bool,
+    /// Answer an offset at or past the end (but not 0) with ISC's
+    /// `400 "Specified offset is invalid."`.
+    pub offset_invalid_at_end: bool,
     /// Answer list requests with a body that never ends.
     pub endless_body: bool,
     /// Answer token requests with a body that never ends.
     pub endless_token_body: bool,
-    /// Answer list requests with a 33 MiB body of declared length.
+    /// Answer list requests with a 5 MiB body of declared length.
     pub huge_body: bool,
+    /// Answers given, in order, to the next API requests instead of the
+    /// normal one (see [`Canned`]).
+    pub canned: Vec<Canned>,
+}
+
+/// One answer the server gives instead of the normal one.
+#[derive(Clone, Debug)]
+pub struct Canned {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`, if any.
+    pub content_type: Option<&'static str>,
+    /// `Retry-After`, if any.
+    pub retry_after: Option<&'static str>,
+    /// The body, sent as is.
+    pub body: String,
+    /// Carry the request out first (a create stores the group), then answer
+    /// this instead of the success: a server that acted, then failed.
+    pub act_first: bool,
+}
+
+impl Canned {
+    /// `status` with `body` of type `content_type`, without acting.
+    pub fn new(status: u16, content_type: &'static str, body: impl Into<String>) -> Canned {
+        Canned {
+            status,
+            content_type: Some(content_type),
+            retry_after: None,
+            body: body.into(),
+            act_first: false,
+        }
+    }
+
+    /// The same answer after carrying the request out.
+    pub fn after_acting(mut self) -> Canned {
+        self.act_first = true;
+        self
+    }
+
+    fn response(&self) -> Response<Body> {
+        let mut r = Response::new(full(self.body.clone()));
+        *r.status_mut() = StatusCode::from_u16(self.status).unwrap();
+        if let Some(t) = self.content_type {
+            r.headers_mut().insert("content-type", t.parse().unwrap());
+        }
+        if let Some(after) = self.retry_after {
+            r.headers_mut().insert("retry-after", after.parse().unwrap());
+        }
+        r
+    }
 }
 
 impl Default for Mode {
@@ -68,9 +123,12 @@ impl Default for Mode {
             lose_answers: 0,
             answer_429: 0,
             redirect_to: None,
+            no_total: false,
+            offset_invalid_at_end: false,
             endless_body: false,
             endless_token_body: false,
             huge_body: false,
+            canned: Vec::new(),
         }
     }
 }
@@ -281,6 +339,11 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
         r.headers_mut().insert("retry-after", "1".parse().unwrap());
         return Ok(r);
     }
+    let canned = if s.mode.canned.is_empty() { None } else { Some(s.mode.canned.remove(0)) };
+    if let Some(c) = canned.as_ref().filter(|c| !c.act_first) {
+        record(c.status, &mut s);
+        return Ok(c.response());
+    }
     // Any version prefix: `/beta`, `/v3`, `/v2025`, ...
     let collection_path = match path.find("/password-sync-groups") {
         Some(i) => format!("{}/password-sync-groups", &path[..i]),
@@ -295,10 +358,10 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
             false
         }
     };
-    match (&method, path.as_str()) {
+    let normal = match (&method, path.as_str()) {
         (&Method::GET, p) if p == collection && s.mode.huge_body => {
             record(200, &mut s);
-            let mut r = Response::new(full(vec![b' '; 33 * 1024 * 1024]));
+            let mut r = Response::new(full(vec![b' '; 5 * 1024 * 1024]));
             r.headers_mut().insert("content-type", "application/json".parse().unwrap());
             Ok(r)
         }
@@ -312,6 +375,14 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
             s.lists += 1;
             let limit = query_value(&query, "limit").unwrap_or(250) as usize;
             let offset = query_value(&query, "offset").unwrap_or(0) as usize;
+            if s.mode.offset_invalid_at_end && offset > 0 && offset >= s.groups.len() {
+                record(400, &mut s);
+                return Ok(reply(
+                    StatusCode::BAD_REQUEST,
+                    json!({"detailCode": "400.1 Bad Request Content", "trackingId": "t400",
+                           "messages": [{"locale": "en-US", "localeOrigin": "DEFAULT", "text": "Specified offset is invalid."}]}),
+                ));
+            }
             let cap = s.mode.page_cap.unwrap_or(usize::MAX).min(limit);
             let items: Vec<_> = if s.mode.empty_after_first && s.lists > 1 {
                 Vec::new()
@@ -326,7 +397,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
             }
             record(200, &mut s);
             let mut r = reply(StatusCode::OK, json!(items));
-            r.headers_mut().insert("x-total-count", total.to_string().parse().unwrap());
+            if !s.mode.no_total {
+                r.headers_mut().insert("x-total-count", total.to_string().parse().unwrap());
+            }
             Ok(r)
         }
         (&Method::POST, p) if p == collection => {
@@ -383,5 +456,15 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
             record(404, &mut s);
             Ok(reply(StatusCode::NOT_FOUND, json!({"messages": [{"text": "no route"}]})))
         }
+    };
+    match canned {
+        // Acted: now answer the canned failure instead.
+        Some(c) => {
+            if let Some(last) = s.seen.last_mut() {
+                last.status = c.status;
+            }
+            Ok(c.response())
+        }
+        None => normal,
     }
 }

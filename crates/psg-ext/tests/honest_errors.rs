@@ -1,0 +1,189 @@
+//! psg-ext's errors say what happened, against a hostile server started by
+//! each test: a create that may have been carried out is never retryable,
+//! error bodies that are not ISC's keep their text, a 429 keeps its message.
+//! Assertions are about what the server saw and holds.
+
+mod hostile;
+
+use std::time::Duration;
+
+use hostile::{Canned, Hostile, Mode};
+use psg_ext::{Client, ClientBuilder, Error, GroupSpec, RetryPolicy};
+
+fn builder(h: &Hostile, attempts: u32) -> ClientBuilder {
+    Client::builder()
+        .base_url(h.base_url())
+        .client_credentials("hostile-client", "hostile-secret")
+        .retry_policy(
+            RetryPolicy::default()
+                .base_delay(Duration::from_millis(1))
+                .max_delay(Duration::from_millis(5))
+                .max_attempts(attempts),
+        )
+        .rate_limit(None)
+        .request_timeout(Duration::from_secs(5))
+}
+
+fn spec(name: &str) -> GroupSpec {
+    GroupSpec::new(name).password_policy("p1").sources(["s1", "s2"])
+}
+
+const ISC_500: &str = r#"{"detailCode":"500.0 Internal Fault","trackingId":"t500","messages":[{"locale":"en-US","localeOrigin":"DEFAULT","text":"An internal fault occurred."}]}"#;
+
+/// Reproduction: a create that the server carried out and then answered
+/// 500/502/504 came back as an ordinary API error with `is_retryable()`
+/// true; a caller who followed it made a duplicate.
+#[tokio::test]
+async fn a_create_answered_500_502_or_504_after_acting_is_an_unknown_outcome() {
+    let answers = [
+        Canned::new(500, "application/json", ISC_500),
+        Canned::new(502, "text/html", "<html><body>502 Bad Gateway</body></html>"),
+        Canned::new(504, "application/json", r#"{"message":"Endpoint request timed out"}"#),
+    ];
+    for answer in answers {
+        let status = answer.status;
+        let h = Hostile::start(0, Mode { canned: vec![answer.after_acting()], ..Mode::default() }).await;
+        let err = builder(&h, 5).build().unwrap().create_group(&spec("Payroll")).await.unwrap_err();
+        match &err {
+            Error::CreateOutcomeUnknown { name, attempts: 1, status: Some(s), .. } => {
+                assert_eq!((name.as_str(), s.as_u16()), ("Payroll", status), "{err:?}");
+            }
+            other => panic!("HTTP {status}: {other:?}"),
+        }
+        assert!(!err.is_retryable(), "HTTP {status}: {err}");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
+        assert!(err.to_string().contains("may exist"), "{err}");
+        // What the server saw: one create, which it carried out.
+        let seen: Vec<_> = h.api_requests().iter().map(|r| (r.method.to_string(), r.status)).collect();
+        assert_eq!(seen, [("POST".to_string(), status)], "sent once");
+        assert_eq!(h.names(), ["Payroll"], "and the group exists");
+        if status == 500 {
+            assert_eq!(err.tracking_id(), Some("t500"), "the server's details are kept");
+        }
+    }
+}
+
+/// The answers that say nothing was done are still ordinary errors: a 503
+/// is retryable (psg itself resends a create only after a 429 or a refused
+/// connection), a 400 is not.
+#[tokio::test]
+async fn a_create_refused_with_503_or_400_is_not_an_unknown_outcome() {
+    let h = Hostile::start(
+        0,
+        Mode { canned: vec![Canned::new(503, "text/plain", "maintenance")], ..Mode::default() },
+    )
+    .await;
+    let err = builder(&h, 2).build().unwrap().create_group(&spec("Payroll")).await.unwrap_err();
+    assert!(matches!(&err, Error::UnexpectedResponse { attempts: 1, .. }), "{err:?}");
+    assert!(err.is_retryable(), "503 means not taken on");
+    assert_eq!(h.api_requests().len(), 1);
+    assert!(h.names().is_empty());
+
+    let bad = r#"{"detailCode":"400.1 Bad Request Content","trackingId":"t400","messages":[{"text":"sourceIds is invalid"}]}"#;
+    let h = Hostile::start(
+        0,
+        Mode { canned: vec![Canned::new(400, "application/json", bad)], ..Mode::default() },
+    )
+    .await;
+    let err = builder(&h, 5).build().unwrap().create_group(&spec("Payroll")).await.unwrap_err();
+    assert!(matches!(&err, Error::Api(e) if e.status == 400), "{err:?}");
+    assert!(!err.is_retryable());
+    assert_eq!(h.api_requests().len(), 1);
+}
+
+/// Reproduction: an error answer whose JSON has none of ISC's error fields
+/// decoded into an empty error body and was reported as `(empty body)`.
+/// Each shape keeps its raw text, bounded.
+#[tokio::test]
+async fn error_bodies_that_are_not_iscs_keep_their_text() {
+    let shapes = [
+        // An API gateway's JSON error.
+        (500, "application/json", r#"{"message":"Internal server error"}"#, "Internal server error"),
+        // A proxy's problem+json.
+        (
+            400,
+            "application/problem+json",
+            r#"{"type":"about:blank","title":"Bad Request","status":400,"detail":"header too long"}"#,
+            "header too long",
+        ),
+        // A load balancer's page, on a status the spec declares (403) and one it does not (502).
+        (
+            403,
+            "text/html",
+            "<html>\n<body>\n<h1>403 Forbidden</h1> by policy\n</body></html>",
+            "<h1>403 Forbidden</h1> by policy",
+        ),
+        (502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>", "502 Bad Gateway"),
+    ];
+    for (status, content_type, body, shown) in shapes {
+        let h = Hostile::start(
+            1,
+            Mode { canned: vec![Canned::new(status, content_type, body)], ..Mode::default() },
+        )
+        .await;
+        let id = h.ids()[0].clone();
+        let err = builder(&h, 1).build().unwrap().get_group(&id).await.unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status), "{err:?}");
+        match &err {
+            Error::UnexpectedResponse { body_snippet, .. } => {
+                assert!(body_snippet.contains(shown), "HTTP {status}: {body_snippet:?}")
+            }
+            other => panic!("HTTP {status}: {other:?}"),
+        }
+        let text = err.to_string();
+        assert!(text.contains(shown) && !text.contains("(empty body)"), "HTTP {status}: {text}");
+        assert!(!text.contains('\n'), "one line: {text}");
+        let seen = h.api_requests();
+        assert_eq!((seen.len(), seen[0].status), (1, status), "the server answered once, as set");
+    }
+}
+
+/// A long error page is kept only in part.
+#[tokio::test]
+async fn a_long_error_page_keeps_a_bounded_snippet() {
+    let page = format!("<html>{}</html>", "x".repeat(100_000));
+    let h = Hostile::start(1, Mode { canned: vec![Canned::new(500, "text/html", page)], ..Mode::default() })
+        .await;
+    let id = h.ids()[0].clone();
+    let err = builder(&h, 1).build().unwrap().get_group(&id).await.unwrap_err();
+    match &err {
+        Error::UnexpectedResponse { body_snippet, .. } => {
+            assert!(body_snippet.starts_with("<html>xxx"), "{body_snippet:?}");
+            assert!(body_snippet.len() <= psg_ext::BODY_SNIPPET_LIMIT, "{}", body_snippet.len());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A 401 from a gateway (`{"message"}`, not ISC's `{error}`) keeps its reason.
+#[tokio::test]
+async fn a_gateways_401_keeps_its_reason() {
+    let h = Hostile::start(
+        1,
+        Mode {
+            canned: vec![
+                Canned::new(
+                    401,
+                    "application/json",
+                    r#"{"message":"Unauthorized: token from another tenant"}"#,
+                ),
+                Canned::new(
+                    401,
+                    "application/json",
+                    r#"{"message":"Unauthorized: token from another tenant"}"#,
+                ),
+            ],
+            ..Mode::default()
+        },
+    )
+    .await;
+    let id = h.ids()[0].clone();
+    let err = builder(&h, 1).build().unwrap().get_group(&id).await.unwrap_err();
+    match &err {
+        Error::Unauthorized { message: Some(m), .. } => assert!(m.contains("another tenant"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("another tenant"), "{err}");
+    // Refreshed and replayed once, then reported.
+    assert_eq!(h.api_requests().len(), 2);
+}
