@@ -4,16 +4,18 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
+use clap::ValueEnum;
 use psg_ext::Client;
 
 use crate::cli::{ApplyArgs, OutputFormat, PlanArgs};
 use crate::context::Context;
 use crate::failure::Failure;
 use crate::gitops::desired::{self, DesiredGroup};
-use crate::gitops::execute::{self, DEFAULT_ROUNDS, list_with_retry};
-use crate::gitops::plan::{Action, Plan, fingerprint, plan};
+use crate::gitops::execute;
+use crate::gitops::plan::{Action, Plan, plan};
 use crate::gitops::planfile::{self, FORMAT, SavedPlan};
 use crate::gitops::resolve::{self, Resolution};
+use crate::gitops::snapshot::{fingerprint, list_with_retry};
 use crate::gitops::tenant::Group;
 use crate::groups_cmd::confirm;
 
@@ -133,7 +135,13 @@ pub async fn run_plan(
             psg_plan: FORMAT,
             file: file.clone(),
             prune: args.prune,
-            fingerprint: fingerprint(&actual),
+            base_url: client.config().base_url().to_string(),
+            api_version: client.config().api_version().to_string(),
+            fingerprint: fingerprint(
+                client.config().base_url(),
+                client.config().api_version().as_str(),
+                &actual,
+            ),
             desired,
             summary: plan.counts(),
             changes: plan.changes.clone(),
@@ -155,6 +163,62 @@ fn guard_delete_all(plan: &Plan, actual: &[Group], allowed: bool) -> Result<(), 
     Ok(())
 }
 
+/// Refuses a saved plan made against another tenant or API version.
+fn check_target(path: &Path, saved: &SavedPlan, client: &Client) -> Result<(), Failure> {
+    let base = client.config().base_url().trim_end_matches('/');
+    let version = client.config().api_version().to_string();
+    if saved.base_url.trim_end_matches('/') != base || saved.api_version != version {
+        return Err(Failure::usage(format!(
+            "{} was made against {} ({}); this run speaks to {base} ({version}): nothing was sent; make the plan against this tenant with psg plan --out",
+            path.display(),
+            saved.base_url,
+            saved.api_version
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a saved plan against itself and the fresh listing: its changes
+/// must be exactly what planning its desired state against the tenant
+/// gives (ids, names, `before` and `after`). A hand-edited plan is refused.
+fn check_consistent(path: &Path, saved: &SavedPlan, actual: &[Group]) -> Result<(), Failure> {
+    let replanned = plan(&saved.desired, actual, saved.prune).map_err(|a| {
+        Failure::usage(format!(
+            "{}: its desired state cannot be planned here ({} groups are named {:?}); nothing was sent",
+            path.display(),
+            a.ids.len(),
+            a.name
+        ))
+    })?;
+    let edited = |detail: String| {
+        Failure::usage(format!(
+            "{}: {detail}; the plan is not what psg plan wrote (edited?): nothing was sent; run psg plan --out again",
+            path.display()
+        ))
+    };
+    for (i, (saved_change, fresh)) in saved.changes.iter().zip(&replanned.changes).enumerate() {
+        if saved_change != fresh {
+            return Err(edited(format!(
+                "change #{} ({}) differs from what its desired state plans ({})",
+                i + 1,
+                saved_change.label(),
+                fresh.label()
+            )));
+        }
+    }
+    if saved.changes.len() != replanned.changes.len() {
+        return Err(edited(format!(
+            "it holds {} change(s), its desired state plans {}",
+            saved.changes.len(),
+            replanned.changes.len()
+        )));
+    }
+    if saved.summary != replanned.counts() {
+        return Err(edited("its summary does not count its changes".into()));
+    }
+    Ok(())
+}
+
 /// `psg apply`: returns how many changes were made.
 pub async fn run_apply(
     ctx: &Context,
@@ -162,17 +226,27 @@ pub async fn run_apply(
     args: &ApplyArgs,
     out: &mut impl Write,
 ) -> Result<usize, Failure> {
-    let rounds = ctx.global.max_attempts.map(|n| n.max(1)).unwrap_or(DEFAULT_ROUNDS);
+    let json = matches!(ctx.global.output, Some(OutputFormat::Json));
+    if let Some(other) = ctx.global.output.filter(|f| !matches!(f, OutputFormat::Json | OutputFormat::Table))
+    {
+        return Err(Failure::usage(format!(
+            "psg apply prints text, or one JSON document with -o json; -o {} is not supported",
+            other.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
+        )));
+    }
     let (plan, file) = match (&args.plan, &args.file) {
         (Some(path), _) => {
             let saved = planfile::load(path)?;
+            check_target(path, &saved, client)?;
             let actual = list_with_retry(client, "listing the groups").await?;
-            if fingerprint(&actual) != saved.fingerprint {
+            let now =
+                fingerprint(client.config().base_url(), client.config().api_version().as_str(), &actual);
+            check_consistent(path, &saved, &actual)?;
+            if now != saved.fingerprint {
                 return Err(Failure::api(format!(
-                    "the tenant changed since {} was made (fingerprint {} now {}); nothing was written: run psg plan --out again",
+                    "the tenant changed since {} was made (fingerprint {} now {now}); nothing was written: run psg plan --out again",
                     path.display(),
                     saved.fingerprint,
-                    fingerprint(&actual)
                 )));
             }
             let plan = saved.plan();
@@ -182,9 +256,13 @@ pub async fn run_apply(
         (None, Some(path)) => {
             let mut desired = desired::load(path)?;
             let resolution = resolve::resolve(client, &path.display().to_string(), &mut desired).await?;
-            print_resolution(out, &resolution)?;
             let actual = list_with_retry(client, "listing the groups").await?;
             let plan = compute(&desired, &actual, args.prune)?;
+            if json {
+                print_resolution(&mut std::io::stderr(), &resolution)?;
+            } else {
+                print_resolution(out, &resolution)?;
+            }
             guard_delete_all(&plan, &actual, args.allow_delete_all)?;
             (plan, crate::stdio::shown(path))
         }
@@ -194,20 +272,32 @@ pub async fn run_apply(
             ));
         }
     };
-    print_plan(out, &plan, &file)?;
+    // With -o json, stdout carries only the final document.
+    if json {
+        print_plan(&mut std::io::stderr(), &plan, &file)?;
+    } else {
+        print_plan(out, &plan, &file)?;
+    }
     if plan.is_empty() {
+        if json {
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"changes": [], "summary": {"applied": 0, "conflict": 0, "failed": 0, "unknown": 0, "notStarted": 0}})
+            )?;
+        }
         return Ok(0);
     }
     out.flush()?;
     confirm(args.yes, "Apply these changes?")?;
-    let report = execute::execute(ctx, client, &plan, rounds, out).await?;
-    writeln!(out, "{}", report.summary())?;
+    let run = execute::execute(ctx, client, &plan, args.rounds, json, out).await?;
+    let report = run.report;
     let missed = report.total - report.applied();
     if missed > 0 {
         let advice = if report.retry_may_help {
-            "; run psg apply again (psg plan shows what remains)"
+            "; run psg apply again (psg plan shows what remains)".to_string()
         } else {
-            "; the lines above say why (psg plan shows what remains)"
+            format!("; {}", execute::report::why_not(&run.machine))
         };
         return Err(Failure::api(format!("{missed} of {} change(s) not applied{advice}", report.total)));
     }

@@ -212,6 +212,12 @@ pub struct ApplyArgs {
     /// Exit 0 when nothing was done, 2 when changes were applied, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Rounds, 1 to 20: a change that failed in a way that may pass (no
+    /// answer, a 5xx, a 429) is checked and tried again in the next round.
+    /// --max-attempts bounds the attempts of each request within a round.
+    #[arg(long, value_name = "N", default_value_t = crate::gitops::execute::DEFAULT_ROUNDS,
+          value_parser = crate::flags::ranged::<u32>(1, 20))]
+    pub rounds: u32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::cli::OutputFormat;
 use crate::context::Context;
 use crate::failure::Failure;
-use crate::gitops::execute::list_with_retry;
+use crate::gitops::snapshot::list_with_retry;
 use crate::groups_cmd::{confirm, id_of_name};
 use crate::output::quoted;
 

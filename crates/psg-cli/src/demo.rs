@@ -124,6 +124,7 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
         yes: true,
         allow_delete_all: false,
         detailed_exitcode: false,
+        rounds: crate::gitops::execute::DEFAULT_ROUNDS,
     };
     apply::run_apply(&ctx, &client, &apply_args, out).await?;
     writeln!(out, "-- plan again")?;
@@ -161,6 +162,7 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
         yes: true,
         allow_delete_all: false,
         detailed_exitcode: false,
+        rounds: crate::gitops::execute::DEFAULT_ROUNDS,
     };
     writeln!(out, "-- apply to prod")?;
     apply::run_apply(&ctx, &prod_client, &promote, out).await?;

@@ -12,7 +12,7 @@ use crate::apply::duplicate_names;
 use crate::cli::OutputFormat;
 use crate::failure::Failure;
 use crate::gitops::desired;
-use crate::gitops::execute::list_with_retry;
+use crate::gitops::snapshot::list_with_retry;
 use crate::gitops::{planfile, resolve};
 
 /// The format `export` writes for `-o` (`None`: not given): YAML or JSON; anything else is refused.

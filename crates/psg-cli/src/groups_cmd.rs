@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::cli::{GroupsCommand, OutputFormat};
 use crate::context::Context;
 use crate::failure::Failure;
-use crate::gitops::execute::list_with_retry;
+use crate::gitops::snapshot::list_with_retry;
 use crate::{names, output, refs};
 
 /// A group given in a file (JSON or YAML).

@@ -28,6 +28,8 @@ struct AttemptSlot {
     token: Option<Secret>,
     /// Why it could not get one.
     auth_error: Option<Error>,
+    /// Whether the hook refused the attempt because the client was stopped.
+    stopped: bool,
 }
 
 tokio::task_local! {
@@ -37,6 +39,38 @@ tokio::task_local! {
 /// Text of the hook's refusal when the token could not be had (the typed
 /// error travels in [`AttemptSlot::auth_error`]).
 const NO_TOKEN: &str = "no access token";
+/// Text of the hook's refusal after [`Client::stop_new_requests`].
+const STOPPED: &str = "the client was stopped";
+
+/// Closed by [`Client::stop_new_requests`]: from then on no request attempt
+/// of the client (or its clones) starts.
+#[derive(Default)]
+struct Gate {
+    closed: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Gate {
+    fn close(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Resolves once the gate is closed.
+    async fn closed(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.is_closed() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
 
 /// Runs right before a request is written. It waits until the rate limit
 /// would let a request through, then gets the token (from the cache, or by
@@ -44,6 +78,7 @@ const NO_TOKEN: &str = "no access token";
 /// (else waits again). So a slot is stamped as late as possible, after the
 /// token is at hand, and the token sent is never older than the wait.
 struct SendHook {
+    gate: Arc<Gate>,
     limiter: Arc<RateLimiter>,
     auth: Arc<Auth>,
     /// Headers the configured version requires on this hook's resource
@@ -59,8 +94,16 @@ impl RequestHook for SendHook {
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let started = Instant::now();
+            let stopped = || {
+                let _ = ATTEMPT.try_with(|slot| slot.borrow_mut().stopped = true);
+                Err(STOPPED.to_string())
+            };
             let token = loop {
-                self.limiter.wait_ready().await;
+                tokio::select! {
+                    biased;
+                    () = self.gate.closed() => return stopped(),
+                    () = self.limiter.wait_ready() => {}
+                }
                 let token = match self.auth.bearer().await {
                     Ok(t) => t,
                     Err(e) => {
@@ -68,6 +111,9 @@ impl RequestHook for SendHook {
                         return Err(NO_TOKEN.to_string());
                     }
                 };
+                if self.gate.is_closed() {
+                    return stopped();
+                }
                 if self.limiter.try_take() {
                     break token;
                 }
@@ -126,6 +172,7 @@ pub(crate) struct Inner {
     pub(crate) policies: psg_client::Client,
     auth: Arc<Auth>,
     limiter: Arc<RateLimiter>,
+    gate: Arc<Gate>,
     budget: RetryBudget,
 }
 
@@ -257,10 +304,12 @@ impl Client {
         })?;
         let limiter = Arc::new(RateLimiter::new(config.rate_limit()));
         let auth = Arc::new(Auth::new(&config, http.clone()));
+        let gate = Arc::new(Gate::default());
         // One generated client per resource: its root and its headers are
         // decided in one place, `ApiVersion::prefix` and `ApiVersion::headers`.
         let client_for = |resource: Resource| {
             let hook = SendHook {
+                gate: gate.clone(),
                 limiter: limiter.clone(),
                 auth: auth.clone(),
                 headers: config.api_version().headers(resource),
@@ -277,6 +326,7 @@ impl Client {
         let inner = Inner {
             auth,
             limiter,
+            gate,
             budget: RetryBudget::new(config.retry().budget_capacity()),
             groups,
             sources,
@@ -284,6 +334,15 @@ impl Client {
             config,
         };
         Ok(Client { inner: Arc::new(inner) })
+    }
+
+    /// Stops the client (and its clones) from starting requests: a call
+    /// waiting for a rate-limit slot or a token, and any later call or
+    /// retry, ends with [`Error::Stopped`] without sending; requests
+    /// already sent finish. For a clean Ctrl-C. There is no way back: build
+    /// another client.
+    pub fn stop_new_requests(&self) {
+        self.inner.gate.close();
     }
 
     /// The configuration in force.
@@ -332,6 +391,9 @@ impl Client {
             .await;
             if let Some(e) = slot.auth_error {
                 return Err(e);
+            }
+            if slot.stopped {
+                return Err(Error::Stopped { operation: op.operation.id.to_string(), may_have_acted });
             }
             let elapsed_ms = started.elapsed().as_millis() as u64;
             let method = op.operation.method;

@@ -339,6 +339,18 @@ pub enum Error {
         /// Total reported at the end.
         after: u64,
     },
+
+    /// The request was not sent (again): [`crate::Client::stop_new_requests`]
+    /// was called while it waited for a rate-limit slot or a token.
+    #[error("{operation} was not sent: the client was stopped{}", if *.may_have_acted { " (an earlier attempt may have been carried out)" } else { "" })]
+    #[non_exhaustive]
+    Stopped {
+        /// The operation, e.g. `createPasswordSyncGroup`.
+        operation: String,
+        /// Whether an earlier attempt of this call may have reached the
+        /// server and acted (its answer was lost, or a 5xx).
+        may_have_acted: bool,
+    },
 }
 
 fn describe_unexpected(status: StatusCode, headers: &HeaderMap, body: &str) -> String {

@@ -13,6 +13,7 @@ pub mod execute;
 pub mod plan;
 pub mod planfile;
 pub mod resolve;
+pub mod snapshot;
 pub mod tenant;
 pub mod yaml;
 pub mod yaml_out;

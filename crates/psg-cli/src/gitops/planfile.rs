@@ -1,6 +1,6 @@
 //! Saved plans (`psg plan --out FILE`, `psg apply --plan FILE`): the plan,
-//! the desired state it came from, and a fingerprint of the tenant state it
-//! was computed against.
+//! the desired state it came from, the tenant and API version it was made
+//! against, and a fingerprint of the tenant state it was computed from.
 
 use std::path::Path;
 
@@ -11,7 +11,7 @@ use crate::gitops::desired::{self, DesiredGroup};
 use crate::gitops::plan::{Action, Change, Plan, Summary};
 
 /// Format version of saved plans.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// A plan as written to disk (JSON).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,6 +23,10 @@ pub struct SavedPlan {
     pub file: String,
     /// Whether groups the file does not name are deleted.
     pub prune: bool,
+    /// The tenant root the plan was made against.
+    pub base_url: String,
+    /// The API version it was made with.
+    pub api_version: String,
     /// Fingerprint of the tenant state the plan was computed from.
     pub fingerprint: String,
     /// The desired state (for re-planning after transient failures).
@@ -62,6 +66,18 @@ pub fn save(path: &Path, saved: &SavedPlan) -> Result<(), Failure> {
 pub fn load(path: &Path) -> Result<SavedPlan, Failure> {
     let text = desired::read_text(path)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    // The format first: an older plan lacks fields this one requires.
+    let version = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("psgPlan").and_then(serde_json::Value::as_u64));
+    if let Some(v) = version
+        && v != u64::from(FORMAT)
+    {
+        return Err(Failure::usage(format!(
+            "{} is a version {v} plan; this psg reads version {FORMAT}: run psg plan --out again",
+            path.display()
+        )));
+    }
     let saved: SavedPlan = serde_json::from_str(text).map_err(|e| {
         Failure::usage(format!(
             "{}:{}: not a plan written by `psg plan --out` ({e})",

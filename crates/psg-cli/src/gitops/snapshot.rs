@@ -119,7 +119,10 @@ mod tests {
 
     #[test]
     fn two_empty_tenants_or_two_versions_never_share_a_fingerprint() {
-        assert_ne!(fingerprint(URL, "beta", &[]), fingerprint("https://other.api.identitynow.com", "beta", &[]));
+        assert_ne!(
+            fingerprint(URL, "beta", &[]),
+            fingerprint("https://other.api.identitynow.com", "beta", &[])
+        );
         assert_ne!(fingerprint(URL, "beta", &[]), fingerprint(URL, "v3", &[]));
         assert_eq!(fingerprint(URL, "beta", &[]), fingerprint(&format!("{URL}/"), "beta", &[]));
     }

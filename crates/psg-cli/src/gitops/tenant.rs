@@ -89,7 +89,11 @@ pub enum Failed {
     Unknown,
     /// Nothing happened, and trying later may work (429, token endpoint down).
     Transient,
-    /// Refused and nothing happened (400, 404, 409...).
+    /// Not sent: the run was stopped while the request waited its turn.
+    NotSent,
+    /// 404: the target does not exist (someone deleted it).
+    Gone,
+    /// Refused and nothing happened (400, 409...).
     Refused,
 }
 
@@ -176,9 +180,12 @@ pub fn classify(e: &Error) -> Failed {
             _ => Failed::Transient,
         },
         Error::Unauthorized { .. } => Failed::Credentials,
+        Error::Stopped { may_have_acted: true, .. } => Failed::Unknown,
+        Error::Stopped { .. } => Failed::NotSent,
         other => match other.status().map(|s| s.as_u16()) {
             Some(401) => Failed::Credentials,
             Some(403) => Failed::Forbidden,
+            Some(404) => Failed::Gone,
             Some(429) => Failed::Transient,
             Some(s) if s >= 500 => Failed::Unknown,
             _ if other.is_retryable() => Failed::Transient,

@@ -208,6 +208,19 @@ impl Machine {
                 self.settle(i, Outcome::Applied { id, detail: None });
                 None
             }
+            // Stopped before it was sent: where it stood before.
+            Err(e) if e.kind == Failed::NotSent => None,
+            // psg's own earlier delete, whose answer was lost, landed.
+            Err(e) if e.kind == Failed::Gone && acted && self.changes[i].action == Action::Delete => {
+                let id = self.changes[i].id.clone().unwrap_or_default();
+                let detail = Some("gone after an earlier unanswered delete".to_string());
+                self.settle(i, Outcome::Applied { id, detail });
+                None
+            }
+            Err(e) if e.kind == Failed::Gone && self.changes[i].action != Action::Create => {
+                self.settle(i, Outcome::Conflict { detail: "deleted since the plan".into() });
+                None
+            }
             Err(e) => {
                 if let Some(reason) = halt_reason(&self.changes[i], &e) {
                     self.settle(i, Outcome::Failed { error: e });
@@ -220,11 +233,23 @@ impl Machine {
         }
     }
 
+    /// Records that change `i` could not be checked before sending (the
+    /// read failed): it stays pending, not sent, and if the run ends so it
+    /// definitely did not happen, for this reason.
+    pub fn unchecked(&mut self, i: usize, why: WriteError) {
+        if let State::Pending { last, .. } = &mut self.states[i]
+            && last.is_none()
+        {
+            *last = Some(why);
+        }
+    }
+
     /// Ends a round: whether another round may make progress (`round` of
     /// `rounds`).
     pub fn next_round(&mut self, round: u32, rounds: u32) -> bool {
         self.progressed_before = std::mem::take(&mut self.progress);
-        round < rounds && [Action::Delete, Action::Update, Action::Create].iter().any(|&a| !self.due(a).is_empty())
+        round < rounds
+            && [Action::Delete, Action::Update, Action::Create].iter().any(|&a| !self.due(a).is_empty())
     }
 
     /// Pending changes that were sent and not settled: a last read decides them.
@@ -254,9 +279,9 @@ impl Machine {
             let State::Pending { acted, last, .. } = self.states[i].clone() else { continue };
             let outcome = match (last, fresh) {
                 (None, _) => Outcome::NotStarted,
-                (Some(e), None) if acted => Outcome::Unknown {
-                    why: format!("{}, and the tenant could not be read to check", e.text),
-                },
+                (Some(e), None) if acted => {
+                    Outcome::Unknown { why: format!("{}, and the tenant could not be read to check", e.text) }
+                }
                 (Some(e), None) => Outcome::Failed { error: e },
                 (Some(e), Some(fresh)) => match judge(&self.changes[i], acted, fresh) {
                     Verdict::Applied(id) => Outcome::Applied {
@@ -266,6 +291,14 @@ impl Machine {
                     Verdict::Conflict(detail) => Outcome::Conflict { detail },
                     Verdict::Send if acted && self.changes[i].action == Action::Create => Outcome::Unknown {
                         why: format!("{}, and the group was not seen after waiting for it", e.text),
+                    },
+                    // The read shows the reviewed state, but the server may
+                    // still carry out a write it has not answered.
+                    Verdict::Send if acted => Outcome::Unknown {
+                        why: format!(
+                            "{}, and the group still showed its reviewed state; the write may yet land",
+                            e.text
+                        ),
                     },
                     Verdict::Send => Outcome::Failed { error: e },
                 },
@@ -293,7 +326,8 @@ impl Machine {
         let mut turned = Vec::new();
         for i in self.created() {
             let name = &self.changes[i].name;
-            let ids: Vec<&str> = fresh.iter().filter(|g| &g.fields.name == name).map(|g| g.id.as_str()).collect();
+            let ids: Vec<&str> =
+                fresh.iter().filter(|g| &g.fields.name == name).map(|g| g.id.as_str()).collect();
             if ids.len() > 1 {
                 let detail = format!("another writer created {name:?} at the same time ({})", ids.join(", "));
                 self.states[i] = State::Done(Outcome::Conflict { detail });
@@ -340,7 +374,8 @@ mod tests {
 
     #[test]
     fn an_update_whose_group_was_deleted_meanwhile_is_a_conflict_never_applied() {
-        let c = change(Action::Update, Some("1"), Some(fields("g", "p", &["a"])), Some(fields("g", "q", &["a"])));
+        let c =
+            change(Action::Update, Some("1"), Some(fields("g", "p", &["a"])), Some(fields("g", "q", &["a"])));
         for acted in [false, true] {
             assert_eq!(judge(&c, acted, &[]), Verdict::Conflict("deleted since the plan".into()));
         }
@@ -348,7 +383,8 @@ mod tests {
 
     #[test]
     fn a_target_renamed_elsewhere_is_a_conflict_and_nothing_else_is_done() {
-        let c = change(Action::Update, Some("1"), Some(fields("g", "p", &["a"])), Some(fields("g", "q", &["a"])));
+        let c =
+            change(Action::Update, Some("1"), Some(fields("g", "p", &["a"])), Some(fields("g", "q", &["a"])));
         let fresh = [group("1", fields("g (renamed elsewhere)", "p", &["a"]))];
         assert_eq!(
             judge(&c, true, &fresh),
@@ -433,16 +469,21 @@ mod tests {
     }
 
     #[test]
-    fn a_lost_create_not_seen_after_the_window_is_unknown_and_a_lost_update_still_as_reviewed_failed() {
+    fn a_lost_create_not_seen_after_the_window_and_a_lost_update_still_as_reviewed_are_unknown() {
         let c = change(Action::Create, None, None, Some(fields("n", "p", &["a"])));
         let before = fields("u", "p", &["a"]);
         let u = change(Action::Update, Some("1"), Some(before.clone()), Some(fields("u", "q", &["a"])));
-        let mut m = Machine::new(vec![c, u]);
+        let mut m = Machine::new(vec![c, u.clone()]);
         m.answered(0, Err(lost()));
         m.answered(1, Err(lost()));
-        m.finish(Some(&[group("1", before)]));
+        m.finish(Some(&[group("1", before.clone())]));
         assert!(matches!(m.outcome(0), Some(Outcome::Unknown { .. })));
-        assert!(matches!(m.outcome(1), Some(Outcome::Failed { .. })));
+        assert!(matches!(m.outcome(1), Some(Outcome::Unknown { .. })));
+        // Refused and never acted on: definitely not in effect.
+        let mut m = Machine::new(vec![u]);
+        m.answered(0, Err(WriteError::new(Failed::Refused, "HTTP 400")));
+        m.finish(Some(&[group("1", before)]));
+        assert!(matches!(m.outcome(0), Some(Outcome::Failed { .. })));
     }
 
     #[test]
