@@ -241,7 +241,6 @@ pub async fn run_apply(
             let actual = list_with_retry(client, "listing the groups").await?;
             let now =
                 fingerprint(client.config().base_url(), client.config().api_version().as_str(), &actual);
-            check_consistent(path, &saved, &actual)?;
             if now != saved.fingerprint {
                 return Err(Failure::api(format!(
                     "the tenant changed since {} was made (fingerprint {} now {now}); nothing was written: run psg plan --out again",
@@ -249,6 +248,7 @@ pub async fn run_apply(
                     saved.fingerprint,
                 )));
             }
+            check_consistent(path, &saved, &actual)?;
             let plan = saved.plan();
             guard_delete_all(&plan, &actual, args.allow_delete_all)?;
             (plan, saved.file)

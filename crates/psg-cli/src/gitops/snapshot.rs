@@ -19,6 +19,12 @@ const RELISTS: u32 = 5;
 /// (`--max-attempts`) and reported as the listing (`what`), never as the
 /// change that needed it.
 pub async fn list_with_retry(client: &Client, what: &str) -> Result<Vec<Group>, Failure> {
+    list_classified(client, what).await.map_err(|(f, _)| f)
+}
+
+/// [`list_with_retry`], with what the last failure means (a refused
+/// credential stops an apply; other failures may pass).
+pub async fn list_classified(client: &Client, what: &str) -> Result<Vec<Group>, (Failure, Failed)> {
     let limit = client.config().retry().attempts().max(1);
     let mut tries = 0;
     let mut changed = 0;
@@ -32,23 +38,25 @@ pub async fn list_with_retry(client: &Client, what: &str) -> Result<Vec<Group>, 
                 tracing::info!(target: "psg_cli", "{what}: the tenant changed while psg read it; reading again");
             }
             Err(Error::ListingChanged { .. }) => {
-                return Err(Failure::api(format!(
+                let f = Failure::api(format!(
                     "{what}: the tenant changed while psg was reading it ({} times); run again",
                     changed + 1
-                )));
+                ));
+                return Err((f, Failed::Transient));
             }
             Err(e) if tries < limit && worth_retrying(&e) => {
                 tracing::info!(target: "psg_cli", "{what}: listing failed ({e}); trying again");
                 tokio::time::sleep(Duration::from_millis(250u64 << tries.min(5))).await;
             }
             Err(e) => {
+                let kind = tenant::classify(&e);
                 let mut f = Failure::from(e);
                 f.message = format!(
                     "{what} failed after {tries} tr{}: {}",
                     if tries == 1 { "y" } else { "ies" },
                     f.message
                 );
-                return Err(f);
+                return Err((f, kind));
             }
         }
     }

@@ -132,7 +132,9 @@ impl From<&Error> for WriteError {
 pub trait Tenant {
     /// Every group, read consistently (see [`crate::gitops::snapshot`]);
     /// `what` names the listing in errors.
-    fn list(&self, what: &str) -> impl Future<Output = Result<Vec<Group>, Failure>>;
+    /// A failed listing says what its failure means (a refused credential
+    /// stops the apply).
+    fn list(&self, what: &str) -> impl Future<Output = Result<Vec<Group>, (Failure, Failed)>>;
     /// Creates a group; its id on success.
     fn create(&self, fields: &Fields) -> impl Future<Output = Result<String, WriteError>>;
     /// Replaces the group `id`.
@@ -148,8 +150,8 @@ pub trait Tenant {
 pub struct Live<'a>(pub &'a Client);
 
 impl Tenant for Live<'_> {
-    async fn list(&self, what: &str) -> Result<Vec<Group>, Failure> {
-        crate::gitops::snapshot::list_with_retry(self.0, what).await
+    async fn list(&self, what: &str) -> Result<Vec<Group>, (Failure, Failed)> {
+        crate::gitops::snapshot::list_classified(self.0, what).await
     }
 
     async fn create(&self, fields: &Fields) -> Result<String, WriteError> {

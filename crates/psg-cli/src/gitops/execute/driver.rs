@@ -53,7 +53,7 @@ async fn read<T: Tenant>(
     what: &str,
     awaited: &[String],
     stop: &Stop,
-) -> Result<Vec<Group>, Failure> {
+) -> Result<Vec<Group>, (Failure, Failed)> {
     let window = tenant.settle_window();
     let started = Instant::now();
     let mut delay = Duration::from_millis(250);
@@ -124,7 +124,14 @@ pub async fn run<T: Tenant>(
             let what = format!("listing the groups to check them before round {round}");
             let fresh = match read(tenant, &what, &waited, stop).await {
                 Ok(fresh) => fresh,
-                Err(f) => {
+                Err((f, kind)) => {
+                    if matches!(kind, Failed::Credentials | Failed::Forbidden) {
+                        stop.halt(format!(
+                            "the credentials were not accepted or lack a scope: {}",
+                            f.message
+                        ));
+                        break;
+                    }
                     sink.note(&format!("{}; {} change(s) wait for the next round", f.message, due.len()));
                     for &i in &due {
                         m.unchecked(
@@ -195,13 +202,12 @@ async fn finish<T: Tenant>(tenant: &T, m: &mut Machine, stop: &Stop, sink: &mut 
         let waited = awaited(m, &unsettled);
         match read(tenant, "listing the groups to check the outcomes", &waited, stop).await {
             Ok(fresh) => Some(fresh),
-            Err(f) => {
+            Err((f, _)) => {
                 sink.note(&f.message);
                 None
             }
         }
     };
-    let read_failed = fresh.is_none() && !unsettled.is_empty();
     for i in m.finish(fresh.as_deref()) {
         if let Some(outcome) = m.outcome(i) {
             sink.settled(&m.changes[i], outcome);
@@ -215,7 +221,6 @@ async fn finish<T: Tenant>(tenant: &T, m: &mut Machine, stop: &Stop, sink: &mut 
                 }
             }
         }
-        None if created && !read_failed => {}
         None if created => sink.note("the creates could not be verified: the tenant could not be read"),
         None => {}
     }

@@ -140,7 +140,7 @@ fn made(machine: &Machine) -> String {
 /// The failure a stopped run ends with, if it stopped.
 fn ended(stop: &Stop, machine: &Machine, report: &Report) -> Result<(), Failure> {
     let tally = format!(
-        "{} of {} change(s) applied, {} not started",
+        "{} of {} change(s) done, {} not started",
         report.applied(),
         report.total,
         report.not_started

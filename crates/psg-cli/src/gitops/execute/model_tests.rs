@@ -202,7 +202,7 @@ impl Model {
 }
 
 impl Tenant for Model {
-    async fn list(&self, _what: &str) -> Result<Vec<Group>, Failure> {
+    async fn list(&self, _what: &str) -> Result<Vec<Group>, (Failure, Failed)> {
         self.latency().await;
         let mut world = self.lock();
         world.step += 1;
@@ -211,7 +211,7 @@ impl Tenant for Model {
             world.interfere();
         }
         if world.rng.f64() < world.faults.fail_list {
-            return Err(Failure::api("listing failed"));
+            return Err((Failure::api("listing failed"), Failed::Transient));
         }
         let shown = (world.step, world.groups.clone());
         world.snapshots.push(shown);
