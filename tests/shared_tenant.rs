@@ -336,3 +336,202 @@ async fn two_applies_at_once_leave_no_duplicate_unreported() {
         assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     }
 }
+
+/// A proxy hook that, on the first request for the second page of groups,
+/// has the other administrator delete the first group of the tenant: offset
+/// paging would then skip one group of the pages still to come.
+fn delete_during_paging(emu: &EmulatorHandle, other: reqwest::Client, token: String) -> Hook {
+    let mut first = emu.groups();
+    first.sort_by(|a, b| a.id.cmp(&b.id));
+    let (emu_base, id) = (emu.base_url(), first[0].id.clone());
+    let done = Arc::new(Mutex::new(false));
+    Arc::new(move |method, path| {
+        let (other, token, emu_base, id, done) =
+            (other.clone(), token.clone(), emu_base.clone(), id.clone(), done.clone());
+        let second_page =
+            method == "GET" && path.contains("/password-sync-groups?") && path.contains("offset=250");
+        Box::pin(async move {
+            if second_page && !std::mem::replace(&mut *done.lock().unwrap(), true) {
+                let url = format!("{emu_base}/beta/password-sync-groups/{id}");
+                let status = other.delete(&url).bearer_auth(&token).send().await.unwrap().status();
+                assert_eq!(status.as_u16(), 204);
+            }
+            Act::Forward
+        })
+    })
+}
+
+#[tokio::test]
+async fn a_group_deleted_while_psg_pages_is_neither_left_out_of_an_export_nor_duplicated() {
+    let emu = emulator(|b| b.groups(1000)).await;
+    let (other, token) = admin(&emu).await;
+    let p = proxy(emu.base_url(), delete_during_paging(&emu, other.clone(), token.clone())).await;
+    let dir = temp_dir("shared-paging");
+    let exported = dir.join("groups.yaml").display().to_string();
+    let run: Run =
+        psg_command(Some(&p.base)).args(["export", "--file", &exported]).output().await.unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(&exported).unwrap();
+    let now = emu.groups();
+    assert_eq!(now.len(), 999);
+    for g in &now {
+        assert!(
+            text.contains(&g.id) || text.contains(&format!("name: {}", g.name)),
+            "{} is in the export",
+            g.name
+        );
+    }
+    assert_eq!(text.matches("- name: ").count(), 999, "every live group once");
+
+    // An apply whose listing meets the same: it plans against the whole
+    // tenant, so it recreates only the group deleted under it, once.
+    let deleted_now = {
+        let mut g = emu.groups();
+        g.sort_by(|a, b| a.id.cmp(&b.id));
+        g[0].name.clone()
+    };
+    let p = proxy(emu.base_url(), delete_during_paging(&emu, other, token)).await;
+    let run = apply(&p.base, &["-f", &exported, "--prune"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(p.writes("DELETE"), 0, "psg deleted nothing: {}", run.stdout);
+    assert_eq!(p.writes("POST"), 1, "{}", run.stdout);
+    assert!(run.stdout.contains(&format!("created \"{deleted_now}\"")), "{}", run.stdout);
+    let mut names: Vec<String> = emu.groups().into_iter().map(|g| g.name).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 999, "every group of the file once");
+}
+
+#[tokio::test]
+async fn apply_json_reports_every_reviewed_change_with_its_outcome() {
+    let emu = emulator(|b| b.groups(2)).await;
+    let target = emu.groups().into_iter().find(|g| g.name == "Sync group 00001").unwrap();
+    let mut text = file_with_new_policy(&emu, &target.name);
+    let cat = emu.catalog();
+    text.push_str(&format!(
+        "  - name: Fresh\n    passwordPolicyId: {}\n    sourceIds: [{}, {}]\n",
+        cat.password_policy_ids[0], cat.source_ids[0], cat.source_ids[1]
+    ));
+    let f = file("shared-json", &text);
+    // The update is deleted under psg; the create goes through.
+    let (other, token) = admin(&emu).await;
+    let (emu_base, id) = (emu.base_url(), target.id.clone());
+    let hook: Hook = Arc::new(move |method, path| {
+        let (other, token, emu_base, id) = (other.clone(), token.clone(), emu_base.clone(), id.clone());
+        let put = method == "PUT" && path.ends_with(&id);
+        Box::pin(async move {
+            if put {
+                let url = format!("{emu_base}/beta/password-sync-groups/{id}");
+                other.delete(&url).bearer_auth(&token).send().await.unwrap();
+            }
+            Act::Forward
+        })
+    });
+    let p = proxy(emu.base_url(), hook).await;
+    let run = apply(&p.base, &["-f", &f, "-o", "json"]).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
+    let fresh = emu.groups().into_iter().find(|g| g.name == "Fresh").unwrap();
+    assert_eq!(
+        doc["changes"],
+        serde_json::json!([
+            {"action": "update", "name": "Sync group 00001", "id": target.id, "outcome": "conflict", "detail": "deleted since the plan"},
+            {"action": "create", "name": "Fresh", "id": fresh.id, "outcome": "applied", "detail": null},
+        ])
+    );
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({"applied": 1, "conflict": 1, "failed": 0, "unknown": 0, "notStarted": 0})
+    );
+    assert!(run.stderr.contains("conflict \"Sync group 00001\""), "the lines go to stderr: {}", run.stderr);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_finishes_in_flight_changes_reports_them_and_exits_143() {
+    // Creates take 1.5 s each at the server: SIGTERM arrives while four are in flight.
+    let emu = emulator(|b| b.latency("1500".parse().unwrap())).await;
+    let cat = emu.catalog();
+    let mut text = String::from("groups:\n");
+    for i in 0..12 {
+        text.push_str(&format!(
+            "  - name: Term {i:02}\n    passwordPolicyId: {}\n    sourceIds: [{}, {}]\n",
+            cat.password_policy_ids[0], cat.source_ids[0], cat.source_ids[1]
+        ));
+    }
+    let f = file("shared-sigterm", &text);
+    let mut child = psg_command(Some(&emu.base_url()))
+        .args(["apply", "-f", &f, "--yes", "-o", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = tokio::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    // Wait for the first outcome line (the probe create), then terminate.
+    loop {
+        let mut line = String::new();
+        let n = tokio::io::AsyncBufReadExt::read_line(&mut err, &mut line).await.unwrap();
+        assert!(n > 0, "psg ended early: {seen}");
+        seen.push_str(&line);
+        if line.starts_with("created ") {
+            break;
+        }
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().unwrap().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().await.unwrap();
+    let mut rest = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut err, &mut rest).await.unwrap();
+    assert_eq!(out.status.code(), Some(143), "{seen}{rest}");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the JSON document is printed after SIGTERM");
+    let on_server = emu.groups().len();
+    let applied = doc["summary"]["applied"].as_u64().unwrap() as usize;
+    assert_eq!(applied, on_server, "every change made is reported: {doc}");
+    assert!(on_server < 12, "no new change started after SIGTERM");
+    assert_eq!(doc["summary"]["notStarted"].as_u64().unwrap() as usize, 12 - on_server, "{doc}");
+    assert!(rest.contains(&format!("terminated: {on_server} of 12 change(s) done")), "{rest}");
+}
+
+#[tokio::test]
+async fn a_saved_plan_refuses_another_tenant_and_a_hand_edited_change() {
+    let emu = emulator(|b| b.groups(2)).await;
+    let other = emulator(|b| b.groups(2)).await;
+    let dir = temp_dir("shared-saved");
+    let f = file("shared-saved-file", "groups:\n");
+    let plan = dir.join("groups.plan").display().to_string();
+    let run: Run = psg_command(Some(&emu.base_url()))
+        .args(["plan", "-f", &f, "--prune", "--out", &plan])
+        .output()
+        .await
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    assert_eq!(saved["psgPlan"], 2);
+    assert_eq!(saved["apiVersion"], "beta");
+
+    // Another tenant: refused before anything is written.
+    let run = apply(&other.base_url(), &["--plan", &plan, "--allow-delete-all"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("was made against"), "{}", run.stderr);
+    assert_eq!(other.stats().writes, 0);
+    assert_eq!(other.groups().len(), 2);
+
+    // A hand edit: the first delete now names another id than its own.
+    let mut edited = saved.clone();
+    let ids: Vec<String> = emu.groups().into_iter().map(|g| g.id).collect();
+    let first = edited["changes"][0]["id"].as_str().unwrap().to_string();
+    let swap = ids.iter().find(|i| **i != first).unwrap().clone();
+    edited["changes"][0]["id"] = swap.into();
+    edited["changes"][1]["id"] = first.into();
+    std::fs::write(&plan, serde_json::to_string(&edited).unwrap()).unwrap();
+    let run = apply(&emu.base_url(), &["--plan", &plan, "--allow-delete-all"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("not what psg plan wrote"), "{}", run.stderr);
+    assert_eq!(emu.stats().writes, 0, "nothing was sent");
+}

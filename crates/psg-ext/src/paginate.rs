@@ -223,6 +223,10 @@ pub(crate) struct Pager<T> {
     next_to_schedule: u64,
     first_total: Option<u64>,
     latest_total: Option<u64>,
+    /// A total, other than the first, that some page reported: pages are
+    /// fetched concurrently, so the last page's total alone can hide a
+    /// change that a page in the middle saw.
+    other_total: Option<u64>,
     inflight: FuturesOrdered<BoxFuture<'static, PageResult<T>>>,
     /// Ids already yielded, as 128-bit keyed hashes (16 bytes each instead
     /// of the id itself, so memory stays nearly flat in the listing's size).
@@ -253,6 +257,7 @@ impl<T: Send + 'static> Pager<T> {
             next_to_schedule: offset,
             first_total: None,
             latest_total: None,
+            other_total: None,
             inflight: FuturesOrdered::new(),
             seen: SeenIds::default(),
             started: false,
@@ -311,7 +316,9 @@ impl<T: Send + 'static> Pager<T> {
         };
         self.answered = true;
         if let Some(t) = total {
-            self.first_total.get_or_insert(t);
+            if *self.first_total.get_or_insert(t) != t {
+                self.other_total.get_or_insert(t);
+            }
             self.latest_total = Some(t);
         }
         let got = items.len() as u64;
@@ -391,7 +398,8 @@ impl<T: Send + 'static> Pager<T> {
     }
 
     fn changed(&self) -> Option<Error> {
-        match (self.first_total, self.latest_total) {
+        let after = self.latest_total.filter(|t| Some(*t) != self.first_total).or(self.other_total);
+        match (self.first_total, after) {
             (Some(before), Some(after)) if before != after => {
                 tracing::warn!(
                     before,
