@@ -535,3 +535,47 @@ async fn a_saved_plan_refuses_another_tenant_and_a_hand_edited_change() {
     assert!(run.stderr.contains("not what psg plan wrote"), "{}", run.stderr);
     assert_eq!(emu.stats().writes, 0, "nothing was sent");
 }
+
+#[tokio::test]
+async fn a_closed_stdout_stops_new_changes_and_stderr_says_exactly_what_was_made() {
+    let emu = emulator(|b| b.latency("300".parse().unwrap())).await;
+    let cat = emu.catalog();
+    let mut text = String::from("groups:\n");
+    for i in 0..16 {
+        text.push_str(&format!(
+            "  - name: Pipe {i:02}\n    passwordPolicyId: {}\n    sourceIds: [{}, {}]\n",
+            cat.password_policy_ids[0], cat.source_ids[0], cat.source_ids[1]
+        ));
+    }
+    let f = file("shared-pipe", &text);
+    let mut child = psg_command(Some(&emu.base_url()))
+        .args(["apply", "-f", &f, "--yes"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        let n = tokio::io::AsyncBufReadExt::read_line(&mut out, &mut line).await.unwrap();
+        assert!(n > 0, "psg ended before its first outcome");
+        if line.starts_with("created ") {
+            break;
+        }
+    }
+    // The reader goes away, as `psg apply … | head -n 20` would.
+    drop(out);
+    let done = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(1), "{stderr}");
+    let on_server = emu.groups();
+    assert!(on_server.len() < 16, "new changes stopped: {stderr}");
+    assert!(stderr.contains("stdout was closed"), "{stderr}");
+    for g in &on_server {
+        assert!(
+            stderr.contains(&format!("created \"{}\" ({})", g.name, g.id)),
+            "{} is named: {stderr}",
+            g.name
+        );
+    }
+}

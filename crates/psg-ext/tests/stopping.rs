@@ -34,11 +34,12 @@ async fn a_call_waiting_for_a_rate_limit_slot_is_never_sent_after_the_stop() {
         async move { client.get_group("g1").await }
     });
     client.stop_new_requests();
-    let result = tokio::time::timeout(Duration::from_secs(20), waiting).await.expect("not held for the window");
+    let result =
+        tokio::time::timeout(Duration::from_secs(20), waiting).await.expect("not held for the window");
     let err = result.unwrap().unwrap_err();
     assert!(matches!(err, Error::Stopped { may_have_acted: false, .. }), "{err:?}");
     assert!(err.to_string().contains("was not sent"), "{err}");
     let later = client.get_group("g1").await.unwrap_err();
     assert!(matches!(later, Error::Stopped { .. }), "{later:?}");
-    get.assert_hits_async(1).await;
+    get.assert_calls_async(1).await;
 }
