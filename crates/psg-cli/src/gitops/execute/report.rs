@@ -272,4 +272,43 @@ mod tests {
             "Applied: 1 of 2 changes (1 created, 0 updated, 0 deleted); 0 conflict(s), 0 failed, 0 unknown."
         );
     }
+
+    fn update(name: &str, id: &str, before: &[&str], after: &[&str]) -> Change {
+        let f = |s: &[&str]| Fields {
+            name: name.into(),
+            password_policy_id: "p".into(),
+            source_ids: s.iter().map(|x| x.to_string()).collect(),
+        };
+        Change {
+            action: Action::Update,
+            name: name.into(),
+            id: Some(id.into()),
+            renamed_from: None,
+            before: Some(f(before)),
+            after: Some(f(after)),
+        }
+    }
+
+    #[test]
+    fn two_updates_that_each_need_what_the_other_holds_are_named_as_a_cycle() {
+        let swap = vec![update("A", "1", &["a1", "a2"], &["b1", "a2"]), update("B", "2", &["b1", "b2"], &["a1", "b2"])];
+        let mut m = Machine::new(swap);
+        let held = |holder: &str| {
+            let mut e = WriteError::new(Failed::Refused, format!("HTTP 400: source held by {holder}"));
+            e.field = Some("sourceIds");
+            e
+        };
+        m.answered(0, Err(held("B")));
+        m.answered(1, Err(held("A")));
+        m.finish(None);
+        let why = why_not(&m);
+        assert!(why.contains("\"A\" and \"B\" each need a source the other holds"), "{why}");
+        assert!(!Report::of(&m).retry_may_help, "running again cannot help");
+
+        // One refusal without a cycle says the server would refuse again.
+        let mut m = Machine::new(vec![update("A", "1", &["a1", "a2"], &["b1", "a2"])]);
+        m.answered(0, Err(held("B")));
+        m.finish(None);
+        assert!(why_not(&m).contains("would refuse them again"), "{}", why_not(&m));
+    }
 }
