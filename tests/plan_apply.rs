@@ -608,3 +608,46 @@ async fn updates_and_deletes_converge_under_faults_and_each_is_printed_once() {
     .await;
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn ctrl_c_holds_back_creates_waiting_for_a_rate_limit_slot() {
+    use std::os::unix::fs::PermissionsExt;
+    let emu = emulator(|b| b).await;
+    let f = write("sigint-limit", "groups.yaml", desired(&emu.catalog(), &names("W", 10)).as_bytes());
+    // Three requests a minute: the listing, the check and the probe create
+    // go out; the other creates wait for a slot.
+    let dir = temp_dir("sigint-limit-profile");
+    let profile = dir.join("config.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[profiles.default]\nbase_url = \"{}\"\nclient_id = \"psg-demo\"\nclient_secret = \"{DEMO_SECRET}\"\nrate_limit = \"3/60\"\n",
+            emu.base_url()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&profile, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut child = psg_command(None)
+        .env("PSG_CONFIG", &profile)
+        .args(["apply", "-f", &f, "--yes"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if line.starts_with("created ") {
+            break;
+        }
+    }
+    let pid = child.id().unwrap();
+    let asked = Instant::now();
+    interrupt(pid);
+    let status =
+        tokio::time::timeout(Duration::from_secs(30), child.wait()).await.expect("psg ended").unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(asked.elapsed() < Duration::from_secs(20), "did not wait for the rate-limit window");
+    assert_eq!(requests(&emu, POST, None), 1, "no create waiting for a slot was sent after Ctrl-C");
+    assert_eq!(emu.groups().len(), 1);
+}

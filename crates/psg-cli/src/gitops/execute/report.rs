@@ -291,7 +291,10 @@ mod tests {
 
     #[test]
     fn two_updates_that_each_need_what_the_other_holds_are_named_as_a_cycle() {
-        let swap = vec![update("A", "1", &["a1", "a2"], &["b1", "a2"]), update("B", "2", &["b1", "b2"], &["a1", "b2"])];
+        let swap = vec![
+            update("A", "1", &["a1", "a2"], &["b1", "a2"]),
+            update("B", "2", &["b1", "b2"], &["a1", "b2"]),
+        ];
         let mut m = Machine::new(swap);
         let held = |holder: &str| {
             let mut e = WriteError::new(Failed::Refused, format!("HTTP 400: source held by {holder}"));
