@@ -12,6 +12,7 @@ mod dist;
 mod generate;
 mod merge;
 mod peers;
+mod readme_fixture;
 mod record;
 mod spec;
 mod spec_diff;
