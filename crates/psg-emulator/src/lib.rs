@@ -47,6 +47,14 @@
 //! # }
 //! ```
 //!
+//! In a test, the [`EmulatorHandle`] gives the credentials to connect with
+//! ([`client_id`](EmulatorHandle::client_id),
+//! [`client_secret`](EmulatorHandle::client_secret)), fails the next API
+//! requests on demand ([`inject`](EmulatorHandle::inject)), tells what it saw
+//! ([`requests`](EmulatorHandle::requests), [`stats`](EmulatorHandle::stats),
+//! [`groups`](EmulatorHandle::groups)) and starts over
+//! ([`reset`](EmulatorHandle::reset)); the crate's README has a complete test.
+//!
 //! The same server runs as the binary `psg-emulator` (and `psg emulator`).
 //!
 //! # Bounds

@@ -11,7 +11,8 @@ use tokio::time::Instant;
 use crate::faults::Fault;
 
 /// How many answered requests [`EmulatorHandle::requests`](crate::EmulatorHandle::requests)
-/// keeps; older ones are dropped (and counted in [`RequestLog::dropped`]).
+/// keeps; older ones are dropped (and counted by
+/// [`EmulatorHandle::requests_dropped`](crate::EmulatorHandle::requests_dropped)).
 pub const MAX_RECORDED_REQUESTS: usize = 10_000;
 
 /// One request the emulator answered (or dropped by a `reset`/`lost` fault:
