@@ -152,5 +152,10 @@ pub fn run() -> ExitCode {
             }
         }
     }
+    println!("== psg-emulator README's pytest fixture");
+    if let Err(e) = crate::readme_fixture::run(&root, &root.join("target/debug")) {
+        all_passed = false;
+        println!("0 passed, 1 failed ({e})");
+    }
     if all_passed { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -8,9 +8,11 @@ use clap::{Parser, Subcommand};
 mod atomic;
 mod bench;
 mod compat;
+mod dist;
 mod generate;
 mod merge;
 mod peers;
+mod readme_fixture;
 mod record;
 mod spec;
 mod spec_diff;
@@ -65,6 +67,16 @@ enum Task {
     /// count=true, each error status, a token round trip. Installs them into
     /// ignored folders under compat/.
     Compat,
+    /// Write the installable files into target/dist/: psg, its man page and shell completions.
+    ///
+    /// Builds psg-cli in release (in the dev profile with --dev), then asks the
+    /// binary for its man page (psg.1) and completions (completions/psg.bash,
+    /// _psg, psg.fish, psg.elv, _psg.ps1).
+    Dist {
+        /// Build in the dev profile (faster; for checks, not for shipping).
+        #[arg(long)]
+        dev: bool,
+    },
     /// Record contract fixtures against a fresh emulator or a live tenant.
     ///
     /// By default each exchange runs against a fresh emulator; with
@@ -90,6 +102,7 @@ fn main() -> ExitCode {
         Task::Record { base_url, out } => record::run(base_url, out),
         Task::Bench { quick, peers } => bench::run(quick, peers),
         Task::Compat => compat::run(),
+        Task::Dist { dev } => dist::run(dev),
     }
 }
 
@@ -113,6 +126,7 @@ mod tests {
             ("record", "Record contract fixtures"),
             ("bench", "Build in release"),
             ("compat", "Run SailPoint's official SDKs"),
+            ("dist", "Write the installable files"),
         ] {
             assert!(about(task).starts_with(start), "{task}: {:?}", about(task));
         }

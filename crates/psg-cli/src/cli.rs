@@ -138,6 +138,9 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Print the manual page (roff), for packagers: `cargo xtask dist` writes it to target/dist/psg.1.
+    #[command(hide = true, after_help = "Example:\n  psg man > psg.1 && man ./psg.1")]
+    Man,
 }
 
 /// `psg policies ...`.

@@ -24,7 +24,8 @@ where
 }
 
 /// Commands that never use a tenant connection, and why.
-const NO_TENANT: [(&str, &str); 3] = [
+const NO_TENANT: [(&str, &str); 4] = [
+    ("man", "it only prints the manual"),
     ("emulator", "it serves an emulator, it does not call a tenant"),
     ("completions", "it only prints a script"),
     ("demo", "it runs against its own embedded emulator"),
@@ -69,7 +70,7 @@ fn shadow_client_flags(cmd: Command, global: &[Arg], why: &'static str) -> Comma
 /// The full command line definition, with the client flags refused (and not
 /// shown) where they mean nothing.
 pub fn command() -> Command {
-    let mut cmd = Cli::command();
+    let mut cmd = Cli::command().version(crate::version::text());
     let global: Vec<Arg> = cmd.get_arguments().filter(|a| a.is_global_set()).cloned().collect();
     for (name, why) in NO_TENANT {
         if cmd.find_subcommand(name).is_some() {

@@ -13,6 +13,7 @@ mod delete_cmd;
 mod demo;
 mod export_cmd;
 mod failure;
+mod files;
 mod flags;
 mod gitops;
 mod groups_cmd;
@@ -21,6 +22,13 @@ mod output;
 mod refs;
 mod stdio;
 mod table;
+mod version;
+
+/// build.rs's commit lookup, for its tests.
+#[cfg(test)]
+#[path = "../build_commit.rs"]
+#[allow(dead_code)] // watched() is for build.rs only
+mod build_commit;
 
 use cli::{Cli, Command};
 use context::Context;
@@ -117,6 +125,7 @@ async fn run_in(ctx: &Context, cli: Cli) -> Result<ExitCode, Failure> {
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut flags::completion_command(), "psg", &mut out);
         }
+        Command::Man => clap_mangen::Man::new(flags::completion_command()).render(&mut out)?,
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

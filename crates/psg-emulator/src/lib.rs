@@ -47,6 +47,14 @@
 //! # }
 //! ```
 //!
+//! In a test, the [`EmulatorHandle`] gives the credentials to connect with
+//! ([`client_id`](EmulatorHandle::client_id),
+//! [`client_secret`](EmulatorHandle::client_secret)), fails the next API
+//! requests on demand ([`inject`](EmulatorHandle::inject)), tells what it saw
+//! ([`requests`](EmulatorHandle::requests), [`stats`](EmulatorHandle::stats),
+//! [`groups`](EmulatorHandle::groups)) and starts over
+//! ([`reset`](EmulatorHandle::reset)); the crate's README has a complete test.
+//!
 //! The same server runs as the binary `psg-emulator` (and `psg emulator`).
 //!
 //! # Bounds
@@ -83,6 +91,7 @@ pub mod config;
 pub mod faults;
 pub mod filters;
 pub mod limits;
+pub mod observe;
 mod routes;
 pub mod rules;
 mod server;
@@ -95,6 +104,7 @@ pub use config::{
     READ_SCOPE, RateLimit, SOURCES_MANAGE_SCOPE, SOURCES_READ_SCOPE,
 };
 pub use faults::{Fault, FaultSpec};
+pub use observe::SeenRequest;
 pub use routes::API_VERSIONS;
 pub use state::Group;
 
@@ -108,17 +118,20 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<faults::FaultInjector>,
     pub(crate) latency_rng: Mutex<ChaCha8Rng>,
     pub(crate) stats: Mutex<Stats>,
+    pub(crate) log: Mutex<observe::RequestLog>,
+    pub(crate) script: observe::Script,
 }
 
 impl Shared {
     /// Validates `config`, loads the state file and seeds groups. Seeding
     /// checks `stop` as it goes and gives up with `Interrupted` once it is set.
-    fn new(config: Config, stop: &AtomicBool) -> io::Result<Self> {
+    fn new(config: Config, catalog: Option<Catalog>, stop: &AtomicBool) -> io::Result<Self> {
         let invalid = |text: String| io::Error::new(io::ErrorKind::InvalidInput, text);
         config.validate().map_err(invalid)?;
-        let catalog = match &config.catalog_file {
-            Some(path) => Catalog::load(path, config.id_seed).map_err(invalid)?,
-            None => Catalog::generated(config.sources, config.policies, config.id_seed),
+        let catalog = match (catalog, &config.catalog_file) {
+            (Some(catalog), _) => catalog,
+            (None, Some(path)) => Catalog::load(path, config.id_seed).map_err(invalid)?,
+            (None, None) => Catalog::generated(config.sources, config.policies, config.id_seed),
         };
         let (sources, policies) = (catalog.source_ids.len(), catalog.password_policy_ids.len());
         if config.groups > 0 && (sources < 2 || policies < 1) {
@@ -141,6 +154,8 @@ impl Shared {
             faults: Mutex::new(faults::FaultInjector::new(config.faults.clone(), config.fault_seed)),
             latency_rng: Mutex::new(ChaCha8Rng::seed_from_u64(config.fault_seed ^ 0x5eed)),
             stats: Mutex::default(),
+            log: Mutex::new(observe::RequestLog::new()),
+            script: observe::Script::default(),
             config,
         };
         if shared.store.lock().expect("store lock").groups().is_empty() {
@@ -181,11 +196,14 @@ impl Shared {
     }
 
     /// Back to the initial state: seeded groups (replacing every group in one
-    /// save), zero counters, empty windows.
+    /// save), zero counters, empty windows, no recorded requests and no
+    /// scripted faults.
     pub(crate) fn reset(&self) -> Result<(), String> {
         self.store.lock().expect("store lock").reseed(self.seed_inputs())?;
         *self.stats.lock().expect("stats lock") = Stats::default();
         self.windows.lock().expect("windows lock").clear();
+        self.log.lock().expect("log lock").clear();
+        self.script.clear();
         Ok(())
     }
 }
@@ -196,7 +214,7 @@ pub struct Emulator;
 impl Emulator {
     /// A builder with the defaults of the `psg-emulator` binary.
     pub fn builder() -> EmulatorBuilder {
-        EmulatorBuilder { config: Config::default() }
+        EmulatorBuilder { config: Config::default(), catalog: None }
     }
 }
 
@@ -204,12 +222,13 @@ impl Emulator {
 #[derive(Debug, Clone)]
 pub struct EmulatorBuilder {
     config: Config,
+    catalog: Option<Catalog>,
 }
 
 impl EmulatorBuilder {
     /// A builder from a complete configuration.
     pub fn from_config(config: Config) -> Self {
-        EmulatorBuilder { config }
+        EmulatorBuilder { config, catalog: None }
     }
     /// Address to listen on (port 0 picks a free one). Default `127.0.0.1:8620`.
     pub fn bind(mut self, addr: SocketAddr) -> Self {
@@ -286,6 +305,12 @@ impl EmulatorBuilder {
         self.config.catalog_file = Some(file.into());
         self
     }
+    /// These sources and policies (e.g. [`Catalog::from_entries`]) instead
+    /// of generated ones or a catalog file.
+    pub fn catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = Some(catalog);
+        self
+    }
     /// Seed of generated ids (sources, policies, groups); names never change.
     /// Default 0, the historical ids.
     pub fn id_seed(mut self, seed: u64) -> Self {
@@ -316,8 +341,8 @@ impl EmulatorBuilder {
     /// `stop` is set while seeding (the work runs on a blocking thread so
     /// the runtime keeps answering signals).
     async fn start_unless(self, stop: Arc<AtomicBool>) -> io::Result<EmulatorHandle> {
-        let config = self.config;
-        let shared = tokio::task::spawn_blocking(move || Shared::new(config, &stop))
+        let (config, catalog) = (self.config, self.catalog);
+        let shared = tokio::task::spawn_blocking(move || Shared::new(config, catalog, &stop))
             .await
             .map_err(io::Error::other)??;
         let shared = Arc::new(shared);
@@ -346,6 +371,37 @@ impl EmulatorHandle {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+    /// The id of the first accepted client (`psg-demo` unless
+    /// [`EmulatorBuilder::client`] replaced it); empty if none is configured.
+    pub fn client_id(&self) -> &str {
+        self.shared.config.clients.first().map_or("", |c| c.id.as_str())
+    }
+    /// The secret of that client.
+    pub fn client_secret(&self) -> &str {
+        self.shared.config.clients.first().map_or("", |c| c.secret.as_str())
+    }
+    /// The requests answered so far, oldest first (the newest
+    /// [`observe::MAX_RECORDED_REQUESTS`]): API calls, token requests and
+    /// admin routes alike (see [`SeenRequest::is_api`]).
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        self.shared.log.lock().expect("log lock").snapshot()
+    }
+    /// How many old requests [`requests`](Self::requests) no longer holds.
+    pub fn requests_dropped(&self) -> u64 {
+        self.shared.log.lock().expect("log lock").dropped()
+    }
+    /// The next API request that passes auth, scope and rate limit gets
+    /// `fault` instead of the seeded draw; calls queue up in order. Counted in
+    /// [`Stats::faults`] like any injected fault.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.script.push(fault);
+    }
+    /// Back to the state at start: the seeded groups, zero counters, empty
+    /// rate-limit windows, no recorded requests, no queued faults. Tokens
+    /// stay valid. Fails only when the state file cannot be saved.
+    pub fn reset(&self) -> io::Result<()> {
+        self.shared.reset().map_err(io::Error::other)
     }
     /// Known source and policy ids.
     pub fn catalog(&self) -> Catalog {

@@ -111,12 +111,20 @@ async fn count_request(State(s): State<Arc<Shared>>, req: Request, next: Next) -
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
     let key = format!("{} {}", req.method(), route.as_deref().unwrap_or("(unmatched)"));
     let started = Instant::now();
+    let at = s.log.lock().expect("log lock").now();
     let method = req.method().clone();
     let uri = req.uri().clone();
     let response = next.run(req).await;
     let status = response.status().as_u16();
     tracing::info!(%method, %uri, status, elapsed_ms = started.elapsed().as_millis() as u64, "request");
     *s.stats.lock().expect("stats lock").requests.entry(key).or_default().entry(status).or_default() += 1;
+    s.log.lock().expect("log lock").push(crate::observe::SeenRequest {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        query: uri.query().map(str::to_string),
+        status,
+        at,
+    });
     response
 }
 
@@ -156,7 +164,7 @@ async fn api_gate(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Res
             return too_many(retry_after_secs(wait));
         }
     }
-    let fault = s.faults.lock().expect("faults lock").next_api();
+    let fault = s.script.next().or_else(|| s.faults.lock().expect("faults lock").next_api());
     if let Some(fault) = fault {
         *s.stats.lock().expect("stats lock").faults.entry(fault.name()).or_default() += 1;
         match fault {

@@ -7,7 +7,8 @@ use crate::state::{Catalog, Group, GroupInput};
 /// A rule violation: the field and a sentence that names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
-    /// The offending field (`name`, `passwordPolicyId`, `sourceIds`, or `body`).
+    /// The offending field (`name`, `passwordPolicyId`, `sourceIds`, `id`,
+    /// `created`, `modified`, or `body`).
     pub field: &'static str,
     /// Human-readable text naming the field.
     pub text: String,
@@ -17,15 +18,17 @@ fn violation(field: &'static str, text: impl Into<String>) -> Violation {
     Violation { field, text: text.into() }
 }
 
-/// Checks a create or replace body. `id`, `created` and `modified` are ignored
-/// (clients send them back, sometimes as null); unknown fields are ignored.
+/// Checks a create or replace body. The read-only `id`, `created` and
+/// `modified` are not used, but are type-checked as ISC checks them (clients
+/// send them back, sometimes as null): `id` a string, the dates RFC 3339
+/// date-times, each also allowed null. Unknown fields are ignored.
 pub fn validate_group(body: &[u8], catalog: &Catalog) -> Result<GroupInput, Vec<Violation>> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| vec![violation("body", format!("The request body is not valid JSON: {e}."))])?;
     let Some(obj) = value.as_object() else {
         return Err(vec![violation("body", "The request body must be a JSON object.")]);
     };
-    let mut errors = Vec::new();
+    let mut errors = read_only_violations(obj);
     let name = match obj.get("name") {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
         Some(Value::String(_)) => {
@@ -130,6 +133,38 @@ pub fn validate_group(body: &[u8], catalog: &Catalog) -> Result<GroupInput, Vec<
     }
 }
 
+/// Type errors in the read-only fields of a body, in field order.
+fn read_only_violations(obj: &serde_json::Map<String, Value>) -> Vec<Violation> {
+    let mut errors = Vec::new();
+    match obj.get("id") {
+        None | Some(Value::Null | Value::String(_)) => {}
+        Some(_) => errors.push(violation("id", "The field 'id' must be a string.")),
+    }
+    for field in ["created", "modified"] {
+        match obj.get(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => {}
+            Some(other) => errors.push(violation(
+                field,
+                format!(
+                    "The field '{field}' must be a date-time such as 2024-01-31T12:00:00Z (RFC 3339), not {}.",
+                    shorten(other)
+                ),
+            )),
+        }
+    }
+    errors
+}
+
+/// A JSON value for an error text, cut to 60 characters.
+fn shorten(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
 /// With `--exclusive-sources`: every source of `input` must be free, that is
 /// held by no group other than `except` (the group being updated). Each taken
 /// source is one violation naming the group that holds it, by name and id.
@@ -170,9 +205,10 @@ mod tests {
     #[test]
     fn valid_body_ignores_volatile_and_unknown_fields() {
         let c = cat();
-        let b =
-            body(serde_json::json!({"id": null, "created": null, "modified": "x", "extra": 1, "name": "n",
-            "passwordPolicyId": c.password_policy_ids[0], "sourceIds": [c.source_ids[0], c.source_ids[1]]}));
+        let b = body(
+            serde_json::json!({"id": null, "created": null, "modified": "2024-01-31T12:00:00.000Z", "extra": 1, "name": "n",
+            "passwordPolicyId": c.password_policy_ids[0], "sourceIds": [c.source_ids[0], c.source_ids[1]]}),
+        );
         let g = validate_group(&b, &c).unwrap();
         assert_eq!(g.name, "n");
     }
@@ -247,5 +283,43 @@ mod tests {
         assert_eq!(validate_group(b"{oops", &c).unwrap_err()[0].field, "body");
         assert_eq!(validate_group(b"[]", &c).unwrap_err()[0].field, "body");
         assert_eq!(validate_group(b"{}", &c).unwrap_err().len(), 3);
+    }
+
+    #[test]
+    fn read_only_fields_are_type_checked_like_isc() {
+        let c = cat();
+        let valid = || {
+            serde_json::json!({"name": "n", "passwordPolicyId": c.password_policy_ids[0],
+                "sourceIds": [c.source_ids[0], c.source_ids[1]]})
+        };
+        let with = |field: &str, value: serde_json::Value| {
+            let mut b = valid();
+            b[field] = value;
+            body(b)
+        };
+        for (field, bad) in [
+            ("modified", serde_json::json!("AAA")),
+            ("modified", serde_json::json!(1700000000000_i64)),
+            ("created", serde_json::json!("2024-13-01T00:00:00Z")),
+            ("created", serde_json::json!({"at": "2024-01-01T00:00:00Z"})),
+            ("id", serde_json::json!(7)),
+            ("id", serde_json::json!(["a"])),
+        ] {
+            let errs = validate_group(&with(field, bad.clone()), &c).unwrap_err();
+            assert_eq!(errs.len(), 1, "{field}={bad}: {errs:?}");
+            assert_eq!(errs[0].field, field);
+            assert!(errs[0].text.contains(&format!("'{field}'")), "{}", errs[0].text);
+        }
+        for (field, good) in [
+            ("modified", serde_json::json!("2024-01-31T12:00:00Z")),
+            ("modified", serde_json::json!("2024-01-31T12:00:00.123+02:00")),
+            ("created", serde_json::Value::Null),
+            ("id", serde_json::json!("2c9180835d2e5168015d32f890ca1581")),
+        ] {
+            assert!(validate_group(&with(field, good.clone()), &c).is_ok(), "{field}={good}");
+        }
+        let long = "x".repeat(500);
+        let errs = validate_group(&with("modified", serde_json::json!(long)), &c).unwrap_err();
+        assert!(errs[0].text.chars().count() < 200, "{}", errs[0].text);
     }
 }

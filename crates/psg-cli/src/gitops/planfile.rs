@@ -52,7 +52,7 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
     }
     // The emulator's helper (tempfile next to the target, sync, rename; the
     // target's permissions kept, symlinks followed, nothing left on failure).
-    psg_emulator::atomic::write_atomic(path, text.as_bytes())
+    crate::files::write_atomic(path, text.as_bytes())
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))
 }
 

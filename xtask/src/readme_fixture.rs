@@ -1,0 +1,63 @@
+//! Part of `cargo xtask compat`: runs the pytest fixture shown in
+//! psg-emulator's README, as written there, with `compat/readme_fixture_test.py`.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::peers::python_env;
+
+/// The pytest the fixture is run with (in `compat/.venv-pytest`).
+const PYTEST: &str = "pytest==8.3.4";
+
+/// The first `python` code block after `marker` in `readme`.
+pub fn python_block<'a>(readme: &'a str, marker: &str) -> Option<&'a str> {
+    let after = &readme[readme.find(marker)?..];
+    let start = after.find("```python\n")? + "```python\n".len();
+    let len = after[start..].find("```")?;
+    Some(&after[start..start + len])
+}
+
+/// Copies the README's fixture into `compat/work/readme/conftest.py` and runs
+/// pytest there with `bin_dir` (where `psg-emulator` is) first on PATH.
+pub fn run(root: &Path, bin_dir: &Path) -> Result<(), String> {
+    let compat = root.join("compat");
+    let readme_path = root.join("crates/psg-emulator/README.md");
+    let readme =
+        std::fs::read_to_string(&readme_path).map_err(|e| format!("{}: {e}", readme_path.display()))?;
+    let fixture = python_block(&readme, "A pytest fixture")
+        .ok_or("crates/psg-emulator/README.md has no ```python block after \"A pytest fixture\"")?;
+    let work = compat.join("work/readme");
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    std::fs::write(work.join("conftest.py"), fixture).map_err(|e| e.to_string())?;
+    std::fs::copy(compat.join("readme_fixture_test.py"), work.join("test_readme_fixture.py"))
+        .map_err(|e| e.to_string())?;
+    let python = python_env(&compat.join(".venv-pytest"), PYTEST)?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![bin_dir.to_path_buf()];
+    dirs.extend(std::env::split_paths(&path));
+    let path = std::env::join_paths(dirs).map_err(|e| e.to_string())?;
+    let status = Command::new(python)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .arg(&work)
+        .env("PATH", path)
+        .status()
+        .map_err(|e| e.to_string())?;
+    if status.success() { Ok(()) } else { Err(format!("pytest over the README's fixture: {status}")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_has_the_fixture_block() {
+        let readme = include_str!("../../crates/psg-emulator/README.md");
+        let block = python_block(readme, "A pytest fixture").unwrap();
+        assert!(block.contains("def isc(") && block.contains("\"--bind\", \"127.0.0.1:0\""), "{block}");
+        assert_eq!(
+            python_block("A pytest fixture\n```python\nx = 1\n```\n", "A pytest fixture"),
+            Some("x = 1\n")
+        );
+        assert_eq!(python_block("```python\nx\n```", "absent"), None);
+    }
+}
