@@ -157,6 +157,37 @@ async fn read_only_client_gets_403_naming_the_scope() {
     assert!(run.stderr.contains("idn:password-sync-group:manage"), "{}", run.stderr);
 }
 
+/// Reproduction: `psg sources list` and `psg policies list` refused with 403
+/// told the user to add `idn:password-sync-group:manage`. The hint names the
+/// scope of the operation the server refused.
+#[tokio::test]
+async fn a_403_on_sources_or_policies_names_their_scope() {
+    let emu = emulator(|b| {
+        b.extra_client("groups-only:pw:idn:password-sync-group:manage".parse().unwrap())
+            .extra_client("sources-only:pw:idn:sources:read".parse().unwrap())
+    })
+    .await;
+    let cases = [
+        ("groups-only", "sources", "GET /v3/sources", "idn:sources:read"),
+        ("sources-only", "policies", "GET /v3/password-policies", "idn:password-policy:read"),
+    ];
+    for (client, command, route, scope) in cases {
+        let run = psg_command(Some(&emu.base_url()))
+            .env("SAIL_CLIENT_ID", client)
+            .env("SAIL_CLIENT_SECRET", "pw")
+            .args([command, "list"])
+            .output()
+            .await
+            .unwrap();
+        let run = Run::from(run);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(run.stderr.contains(scope), "{command}: {}", run.stderr);
+        assert!(!run.stderr.contains("password-sync-group"), "{command}: {}", run.stderr);
+        let refused = emu.stats().requests.get(route).and_then(|s| s.get(&403).copied());
+        assert_eq!(refused, Some(1), "{command}: the server refused it once: {:?}", emu.stats().requests);
+    }
+}
+
 #[tokio::test]
 async fn list_all_streams_every_group_exactly_once_through_faults() {
     let emu =

@@ -58,9 +58,10 @@ impl From<Error> for Failure {
         let text = clause(&text);
         match &e {
             Error::Config { .. } | Error::InvalidInput { .. } => Failure::usage(text),
-            Error::Api(detail) if detail.status == 403 => Failure::api(format!(
-                "{text}; the API client needs scope idn:password-sync-group:manage to write (or :read to read)"
-            )),
+            // psg-ext names the refused operation's scope; grant it, or ask for a new token.
+            Error::Api(detail) if detail.status == 403 && detail.required_scope.is_some() => {
+                Failure::api(format!("{text} (grant it, then run psg again)"))
+            }
             Error::RateLimited { .. } => Failure::api(format!(
                 "{text}; waited as the server asked, then gave up (raise --max-attempts to wait longer)"
             )),

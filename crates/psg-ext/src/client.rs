@@ -149,6 +149,17 @@ pub(crate) struct Operation {
     pub idempotency: Idempotency,
 }
 
+impl Operation {
+    /// The OAuth scope this operation needs: its resource's read scope for a
+    /// GET, its write scope otherwise.
+    pub(crate) fn scope(&self) -> &'static str {
+        match self.method {
+            "GET" => self.resource.read_scope(),
+            _ => self.resource.write_scope(),
+        }
+    }
+}
+
 /// One call of an operation: which one, and what it is about.
 pub(crate) struct Op<'a> {
     pub operation: &'static Operation,
@@ -516,6 +527,10 @@ fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32, config: &Conf
         AttemptFailure::Response(r) => match r.into_error(operation, op.group_id, attempts) {
             Error::Unauthorized { operation, message, .. } => {
                 Error::Unauthorized { operation, message, credentials: config.credentials_origin() }
+            }
+            Error::Api(mut detail) if detail.status == reqwest::StatusCode::FORBIDDEN => {
+                detail.required_scope = Some(op.operation.scope());
+                Error::Api(detail)
             }
             other => other,
         },

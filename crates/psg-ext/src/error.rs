@@ -29,6 +29,9 @@ pub struct ApiError {
     pub operation: &'static str,
     /// How many attempts were made.
     pub attempts: u32,
+    /// For a 403: the OAuth scope the refused operation needs (e.g.
+    /// `idn:sources:read` for a source listing), named in the message.
+    pub required_scope: Option<&'static str>,
 }
 
 impl ApiError {
@@ -53,6 +56,9 @@ impl ApiError {
         }
         if let Some(t) = &self.tracking_id {
             text.push_str(&format!(" [tracking id {t}]"));
+        }
+        if let Some(scope) = self.required_scope {
+            text.push_str(&format!("; the API client needs scope {scope} for {}", self.operation));
         }
         text
     }
@@ -435,6 +441,17 @@ impl Error {
         }
     }
 
+    /// For a 403: the OAuth scope the refused operation needs, e.g.
+    /// `idn:password-sync-group:manage` for a create, `idn:sources:read` for
+    /// a source listing.
+    pub fn required_scope(&self) -> Option<&'static str> {
+        match self {
+            Error::Api(e) => e.required_scope,
+            Error::CreateOutcomeUnknown { cause, .. } => cause.required_scope(),
+            _ => None,
+        }
+    }
+
     /// The API's error details (`ErrorResponseDto`), if it sent them.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
@@ -547,6 +564,7 @@ impl FailedResponse {
                     causes: texts(&body.causes),
                     operation,
                     attempts,
+                    required_scope: None,
                 });
                 match (status, id) {
                     (StatusCode::NOT_FOUND, Some(id)) => Error::NotFound { id: id.to_string(), detail },
