@@ -283,3 +283,59 @@ async fn timeout_flag_bounds_each_request() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("timed out") && run.stderr.contains("--timeout"), "{}", run.stderr);
 }
+
+/// A loopback server answering every request with `status` and `body`
+/// (no `Retry-After`); counts the requests it answered.
+async fn answer_every_request(
+    status: &'static str,
+    body: &'static str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (base, count)
+}
+
+/// Reproduction: a 429 without `Retry-After` was reported as "waited as the
+/// server asked", and its body's message was dropped.
+#[tokio::test]
+async fn a_429_without_retry_after_is_not_reported_as_waited_as_asked() {
+    let (base, count) =
+        answer_every_request("429 Too Many Requests", r#"{"message":"Rate Limit Exceeded"}"#).await;
+    let run = psg_command(None)
+        .env("SAIL_BASE_URL", &base)
+        .env("SAIL_ACCESS_TOKEN", "fixed-token-for-test")
+        .args(["groups", "list", "--max-attempts", "2"])
+        .output()
+        .await
+        .unwrap();
+    let run = Run::from(run);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("Rate Limit Exceeded"), "{}", run.stderr);
+    assert!(!run.stderr.contains("waited as the server asked"), "{}", run.stderr);
+    assert!(run.stderr.contains("no Retry-After"), "{}", run.stderr);
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 2, "two attempts reached the server");
+}

@@ -62,9 +62,12 @@ impl From<Error> for Failure {
             Error::Api(detail) if detail.status == 403 && detail.required_scope.is_some() => {
                 Failure::api(format!("{text} (grant it, then run psg again)"))
             }
-            Error::RateLimited { .. } => Failure::api(format!(
+            Error::RateLimited { retry_after: Some(_), .. } => Failure::api(format!(
                 "{text}; waited as the server asked, then gave up (raise --max-attempts to wait longer)"
             )),
+            Error::RateLimited { retry_after: None, .. } => {
+                Failure::api(format!("{text}; raise --max-attempts to keep trying longer"))
+            }
             Error::Timeout { .. } => Failure::api(format!("{text} (--timeout sets the per-request limit)")),
             _ => Failure::api(text),
         }

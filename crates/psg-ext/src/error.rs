@@ -189,7 +189,7 @@ pub enum Error {
     },
 
     /// 429 after every allowed attempt.
-    #[error("{operation} was rate limited (HTTP 429) and gave up after {attempts} attempt(s){}", retry_after.map(|d| format!("; the server asked to wait {}s", d.as_secs())).unwrap_or_default())]
+    #[error("{operation} was rate limited (HTTP 429{}) and gave up after {attempts} attempt(s){}", message.as_deref().map(|m| format!(": {}", m.trim())).unwrap_or_default(), match retry_after { Some(d) => format!("; the server asked to wait {}s", d.as_secs()), None => "; the server did not say how long to wait (no Retry-After), so psg backed off on its own".into() })]
     #[non_exhaustive]
     RateLimited {
         /// Operation that failed.
@@ -529,8 +529,11 @@ fn non_empty(snippet: &str) -> Option<String> {
     (!snippet.is_empty()).then(|| snippet.to_string())
 }
 
+/// A JSON field as one bounded line of text (a server's text goes into a
+/// one-line message); `None` when absent or blank.
 fn json_text(v: &Option<serde_json::Value>) -> Option<String> {
-    v.as_ref().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+    let text = v.as_ref().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))?;
+    non_empty(&snippet(text.as_bytes()))
 }
 
 impl FailedResponse {

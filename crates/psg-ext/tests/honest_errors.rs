@@ -196,7 +196,8 @@ const ISC_403: &str = r#"{"detailCode":"403 Forbidden","trackingId":"t403","mess
 /// refused operation names its own scope.
 #[tokio::test]
 async fn a_403_names_the_scope_of_the_refused_operation() {
-    let forbidden = || Mode { canned: vec![Canned::new(403, "application/json", ISC_403)], ..Mode::default() };
+    let forbidden =
+        || Mode { canned: vec![Canned::new(403, "application/json", ISC_403)], ..Mode::default() };
     let cases: [(&str, &str, &str); 4] = [
         ("sources", "/v3/sources", "idn:sources:read"),
         ("policies", "/v3/password-policies", "idn:password-policy:read"),
@@ -223,4 +224,34 @@ async fn a_403_names_the_scope_of_the_refused_operation() {
         let seen: Vec<_> = h.api_requests().iter().map(|r| (r.path.clone(), r.status)).collect();
         assert_eq!(seen, [(path.to_string(), 403)], "{what}: asked once, refused once");
     }
+}
+
+/// Reproduction: a 429 without `Retry-After` was reported as if the server
+/// had said how long to wait, and its body's message was dropped.
+#[tokio::test]
+async fn a_429_without_retry_after_keeps_its_message_and_says_no_wait_was_given() {
+    let limited =
+        || Canned::new(429, "application/json", r#"{"message":"Rate Limit Exceeded for tenant acme"}"#);
+    let h = Hostile::start(0, Mode { canned: vec![limited(), limited()], ..Mode::default() }).await;
+    let err = builder(&h, 2).build().unwrap().list_groups().page().await.unwrap_err();
+    match &err {
+        Error::RateLimited { retry_after: None, message: Some(m), attempts: 2, .. } => {
+            assert_eq!(m, "Rate Limit Exceeded for tenant acme")
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains("Rate Limit Exceeded for tenant acme"), "{text}");
+    assert!(text.contains("no Retry-After") && !text.contains("asked to wait"), "{text}");
+    let seen: Vec<_> = h.api_requests().iter().map(|r| r.status).collect();
+    assert_eq!(seen, [429, 429], "tried twice, as allowed");
+
+    // With Retry-After, the wait is the server's and is said so.
+    let mut asked = limited();
+    asked.retry_after = Some("0");
+    let h = Hostile::start(0, Mode { canned: vec![asked.clone(), asked], ..Mode::default() }).await;
+    let err = builder(&h, 2).build().unwrap().list_groups().page().await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("asked to wait 0s") && text.contains("tenant acme"), "{text}");
+    assert_eq!(h.api_requests().len(), 2);
 }
