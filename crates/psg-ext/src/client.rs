@@ -186,7 +186,7 @@ impl<T> Reply<T> {
                 operation,
                 status: reqwest::StatusCode::NOT_FOUND,
                 message: "the resource is gone".into(),
-                source: None,
+                cause: None,
             }),
         }
     }
@@ -535,11 +535,11 @@ fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32, config: &Conf
             other => other,
         },
         AttemptFailure::Transport(e) => match e.kind() {
-            TransportKind::Timeout => Error::Timeout { operation, attempts, source: Box::new(e) },
-            _ => Error::Transport { operation, attempts, source: Box::new(e) },
+            TransportKind::Timeout => Error::Timeout { operation, attempts, cause: Box::new(e) },
+            _ => Error::Transport { operation, attempts, cause: Box::new(e) },
         },
         AttemptFailure::Decode(status, message, source) => {
-            Error::Decode { operation, status, message, source }
+            Error::Decode { operation, status, message, cause: source }
         }
         AttemptFailure::Refused(message) => Error::InvalidInput { field: "request", message },
         AttemptFailure::TooLarge(status) => {
