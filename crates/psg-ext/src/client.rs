@@ -59,8 +59,10 @@ impl RequestHook for SendHook {
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let started = Instant::now();
+            // A place in line (FIFO); dropped with this future if it is cancelled.
+            let mut ticket = self.limiter.join();
             let token = loop {
-                self.limiter.wait_ready().await;
+                ticket.wait_ready().await;
                 let token = match self.auth.bearer().await {
                     Ok(t) => t,
                     Err(e) => {
@@ -68,7 +70,7 @@ impl RequestHook for SendHook {
                         return Err(NO_TOKEN.to_string());
                     }
                 };
-                if self.limiter.try_take() {
+                if ticket.try_take() {
                     break token;
                 }
             };
