@@ -226,7 +226,6 @@ impl Client {
 
     /// From a validated [`Config`].
     pub fn from_config(config: Config) -> Result<Self, Error> {
-        install_crypto_provider();
         let mut http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout())
             .timeout(config.request_timeout())
@@ -248,18 +247,7 @@ impl Client {
             let proxy = reqwest::Proxy::all(proxy).map_err(|e| bad(e.to_string()))?;
             http = http.proxy(proxy);
         }
-        for (i, pem) in config.root_certificates().iter().enumerate() {
-            let bad =
-                |why: String| Error::config(format!("root certificate #{} is not usable: {why}", i + 1));
-            // A PEM without any CERTIFICATE block would otherwise be accepted and trust nothing.
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| bad(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(bad("no -----BEGIN CERTIFICATE----- block in it".into()));
-            }
-            for cert in certs {
-                http = http.add_root_certificate(cert);
-            }
-        }
+        let mut http = crate::tls::configure(http, config.root_certificates())?;
         let loopback = url::Url::parse(config.base_url()).is_ok_and(|u| is_loopback(&u));
         if loopback && config.proxy().is_none() {
             // A local emulator is never reached through HTTP(S)_PROXY.
@@ -563,14 +551,4 @@ fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32, config: &Conf
 /// upstream answer). 503 and 429 say the request was not taken on.
 fn status_may_follow_action(status: u16) -> bool {
     matches!(status, 500 | 502 | 504)
-}
-
-/// Makes ring the process's rustls crypto provider unless one is installed
-/// (the `rustls-ring` feature; reqwest is built without a provider of its own).
-fn install_crypto_provider() {
-    #[cfg(feature = "rustls-ring")]
-    {
-        // Err means another provider is already installed: keep it.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
 }
