@@ -23,42 +23,26 @@ pub(crate) fn root_certificates(pems: &[Vec<u8>]) -> Result<Vec<reqwest::Certifi
     Ok(out)
 }
 
-/// Sets the client's TLS: its own ring-based rustls configuration.
+/// Sets the client's TLS: its own ring-based rustls configuration
+/// ([`psg_client::tls::configure`], shared with psg-client's constructor).
 #[cfg(feature = "rustls-ring")]
 pub(crate) fn configure(
     http: reqwest::ClientBuilder,
     pems: &[Vec<u8>],
 ) -> Result<reqwest::ClientBuilder, Error> {
-    use std::sync::Arc;
-
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
 
     root_certificates(pems)?;
-    let mut extra: Vec<CertificateDer<'static>> = Vec::new();
+    let mut extra = Vec::new();
     for (i, pem) in pems.iter().enumerate() {
         for cert in CertificateDer::pem_slice_iter(pem) {
-            extra.push(
-                cert.map_err(|e| Error::config(format!("root certificate #{} is not usable: {e}", i + 1)))?,
-            );
+            let cert =
+                cert.map_err(|e| Error::config(format!("root certificate #{} is not usable: {e}", i + 1)))?;
+            extra.push(cert.to_vec());
         }
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let bad = |e: rustls::Error| Error::config(format!("cannot set up TLS: {e}"));
-    let verifier = if extra.is_empty() {
-        rustls_platform_verifier::Verifier::new(provider.clone()).map_err(bad)?
-    } else {
-        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone()).map_err(bad)?
-    };
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(bad)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    // psg's reqwest speaks HTTP/1.1 only.
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(http.tls_backend_preconfigured(tls))
+    psg_client::tls::configure(http, extra).map_err(|e| Error::config(e.to_string()))
 }
 
 /// Sets the client's TLS: reqwest's own stack, with the configured roots.
