@@ -508,8 +508,7 @@ mod tests {
                     }));
                 }
                 for t in tasks { t.await.unwrap(); }
-                let g = granted.lock().unwrap().clone();
-                g
+                granted.lock().unwrap().clone()
             });
             prop_assert!(granted.windows(2).all(|w| w[0] < w[1]), "granted out of order: {:?}", granted);
         }
