@@ -157,6 +157,37 @@ async fn read_only_client_gets_403_naming_the_scope() {
     assert!(run.stderr.contains("idn:password-sync-group:manage"), "{}", run.stderr);
 }
 
+/// Reproduction: `psg sources list` and `psg policies list` refused with 403
+/// told the user to add `idn:password-sync-group:manage`. The hint names the
+/// scope of the operation the server refused.
+#[tokio::test]
+async fn a_403_on_sources_or_policies_names_their_scope() {
+    let emu = emulator(|b| {
+        b.extra_client("groups-only:pw:idn:password-sync-group:manage".parse().unwrap())
+            .extra_client("sources-only:pw:idn:sources:read".parse().unwrap())
+    })
+    .await;
+    let cases = [
+        ("groups-only", "sources", "GET /v3/sources", "idn:sources:read"),
+        ("sources-only", "policies", "GET /v3/password-policies", "idn:password-policy:read"),
+    ];
+    for (client, command, route, scope) in cases {
+        let run = psg_command(Some(&emu.base_url()))
+            .env("SAIL_CLIENT_ID", client)
+            .env("SAIL_CLIENT_SECRET", "pw")
+            .args([command, "list"])
+            .output()
+            .await
+            .unwrap();
+        let run = Run::from(run);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(run.stderr.contains(scope), "{command}: {}", run.stderr);
+        assert!(!run.stderr.contains("password-sync-group"), "{command}: {}", run.stderr);
+        let refused = emu.stats().requests.get(route).and_then(|s| s.get(&403).copied());
+        assert_eq!(refused, Some(1), "{command}: the server refused it once: {:?}", emu.stats().requests);
+    }
+}
+
 #[tokio::test]
 async fn list_all_streams_every_group_exactly_once_through_faults() {
     let emu =
@@ -251,4 +282,60 @@ async fn timeout_flag_bounds_each_request() {
     let run = psg(Some(&emu.base_url()), &["groups", "list", "--timeout", "1", "--max-attempts", "1"]).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("timed out") && run.stderr.contains("--timeout"), "{}", run.stderr);
+}
+
+/// A loopback server answering every request with `status` and `body`
+/// (no `Retry-After`); counts the requests it answered.
+async fn answer_every_request(
+    status: &'static str,
+    body: &'static str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (base, count)
+}
+
+/// Reproduction: a 429 without `Retry-After` was reported as "waited as the
+/// server asked", and its body's message was dropped.
+#[tokio::test]
+async fn a_429_without_retry_after_is_not_reported_as_waited_as_asked() {
+    let (base, count) =
+        answer_every_request("429 Too Many Requests", r#"{"message":"Rate Limit Exceeded"}"#).await;
+    let run = psg_command(None)
+        .env("SAIL_BASE_URL", &base)
+        .env("SAIL_ACCESS_TOKEN", "fixed-token-for-test")
+        .args(["groups", "list", "--max-attempts", "2"])
+        .output()
+        .await
+        .unwrap();
+    let run = Run::from(run);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("Rate Limit Exceeded"), "{}", run.stderr);
+    assert!(!run.stderr.contains("waited as the server asked"), "{}", run.stderr);
+    assert!(run.stderr.contains("no Retry-After"), "{}", run.stderr);
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 2, "two attempts reached the server");
 }

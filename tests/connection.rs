@@ -212,3 +212,90 @@ async fn a_lost_create_answer_is_recovered_by_name() {
     }
     assert!(recovered >= 2, "no seed lost the create's answer");
 }
+
+/// A TLS server on 127.0.0.1 with a self-signed certificate (made by the
+/// `openssl` command, `None` when it is not installed), run on a thread. It
+/// returns how many handshakes the client broke off with an alert.
+fn untrusted_tls_server(dir: &std::path::Path) -> Option<(String, std::sync::mpsc::Receiver<String>)> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+        ])
+        .args(["-subj", "/CN=psg-untrusted-test", "-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output();
+    if !made.is_ok_and(|o| o.status.success()) {
+        return None;
+    }
+    let certs: Vec<_> = CertificateDer::pem_file_iter(&cert).unwrap().map(Result::unwrap).collect();
+    let key = PrivateKeyDer::from_pem_file(&key).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let config = std::sync::Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("https://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut conn = rustls::ServerConnection::new(config.clone()).unwrap();
+            let outcome = loop {
+                match conn.complete_io(&mut stream) {
+                    Ok(_) if !conn.is_handshaking() => break "handshake completed".to_string(),
+                    Ok((0, 0)) => break "closed".to_string(),
+                    Ok(_) => continue,
+                    Err(e) => break e.to_string(),
+                }
+            };
+            if tx.send(outcome).is_err() {
+                return;
+            }
+        }
+    });
+    Some((base, rx))
+}
+
+/// Reproduction: a server whose certificate psg does not trust printed a raw
+/// `ERROR failed to verify TLS certificate` log line (rustls' own) before
+/// psg's error. At default verbosity only psg's one line is printed.
+#[tokio::test]
+async fn an_untrusted_certificate_prints_only_psgs_error() {
+    let dir = temp_dir("untrusted-tls");
+    let Some((base, seen)) = untrusted_tls_server(&dir) else {
+        eprintln!("skipped: the openssl command is needed to make a self-signed certificate");
+        return;
+    };
+    let run = run(psg_command(None)
+        .env("SAIL_BASE_URL", &base)
+        .env("SAIL_ACCESS_TOKEN", "fixed-token-for-tls-test")
+        .args(["groups", "list", "--max-attempts", "1"]))
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines: Vec<_> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line, psg's own: {lines:?}");
+    assert!(lines[0].starts_with("error:") && lines[0].contains("certificate"), "{lines:?}");
+    assert!(!run.stderr.contains("ERROR") && !run.stderr.contains("failed to verify"), "{}", run.stderr);
+    // The server saw the client refuse its certificate.
+    let outcome = seen.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    assert!(outcome.contains("alert") || outcome.contains("Alert"), "{outcome}");
+}

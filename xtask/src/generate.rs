@@ -145,7 +145,7 @@ pub fn render(paths: &[PathBuf]) -> Result<String, SpecError> {
             "adjust the operation or schema it names",
         )
     })?;
-    let file: syn::File = syn::parse2(tokens).map_err(|e| {
+    let mut file: syn::File = syn::parse2(tokens).map_err(|e| {
         SpecError::new(
             path,
             "",
@@ -153,7 +153,22 @@ pub fn render(paths: &[PathBuf]) -> Result<String, SpecError> {
             "report it; pin another progenitor version",
         )
     })?;
+    drop_panicking_constructor(&mut file);
     Ok(format!("{}{}", header(paths), prettyplease::unparse(&file)))
+}
+
+/// Removes progenitor's `Client::new`, which unwraps the `reqwest` client it
+/// builds (a panic where a user needs an error, and no TLS set-up). psg-client
+/// defines its own fallible `Client::new` by hand (`src/construct.rs`).
+fn drop_panicking_constructor(file: &mut syn::File) {
+    for item in &mut file.items {
+        let syn::Item::Impl(block) = item else { continue };
+        let is_client = block.trait_.is_none()
+            && matches!(&*block.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"));
+        if is_client {
+            block.items.retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
+        }
+    }
 }
 
 /// In-memory changes that progenitor 0.15 needs. None of them changes the wire
@@ -285,6 +300,14 @@ mod tests {
         ] {
             assert!(code.contains(method), "{method}");
         }
+    }
+
+    #[test]
+    fn the_generated_client_has_no_panicking_constructor() {
+        let (_, code) = render_checked_in().unwrap();
+        assert!(!code.contains("pub fn new(baseurl"), "progenitor's Client::new unwraps");
+        assert!(!code.contains(".unwrap()"), "no unwrap in the generated client");
+        assert!(code.contains("pub fn new_with_client("));
     }
 
     #[test]

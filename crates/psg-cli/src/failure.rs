@@ -58,12 +58,16 @@ impl From<Error> for Failure {
         let text = clause(&text);
         match &e {
             Error::Config { .. } | Error::InvalidInput { .. } => Failure::usage(text),
-            Error::Api(detail) if detail.status == 403 => Failure::api(format!(
-                "{text}; the API client needs scope idn:password-sync-group:manage to write (or :read to read)"
-            )),
-            Error::RateLimited { .. } => Failure::api(format!(
+            // psg-ext names the refused operation's scope; grant it, or ask for a new token.
+            Error::Api(detail) if detail.status == 403 && detail.required_scope.is_some() => {
+                Failure::api(format!("{text} (grant it, then run psg again)"))
+            }
+            Error::RateLimited { retry_after: Some(_), .. } => Failure::api(format!(
                 "{text}; waited as the server asked, then gave up (raise --max-attempts to wait longer)"
             )),
+            Error::RateLimited { retry_after: None, .. } => {
+                Failure::api(format!("{text}; raise --max-attempts to keep trying longer"))
+            }
             Error::Timeout { .. } => Failure::api(format!("{text} (--timeout sets the per-request limit)")),
             _ => Failure::api(text),
         }

@@ -36,7 +36,9 @@ use failure::{EXIT_API, EXIT_USAGE, Failure};
 
 fn init_tracing(verbose: u8) {
     let default = match verbose {
-        0 => "error",
+        // Silent: psg prints its own one-line error; a library's log line
+        // (rustls' "failed to verify TLS certificate", ...) would only repeat it raw.
+        0 => "off",
         // -v: one line per HTTP request; -vv: retries, waits, token events.
         1 => "psg=info,psg_ext=info,psg_cli=info,psg_emulator=info,warn",
         _ => "psg=debug,psg_ext=debug,psg_cli=debug,psg_emulator=debug,info",

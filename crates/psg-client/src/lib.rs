@@ -18,23 +18,25 @@
 //! * [`generated`] is written by `cargo xtask generate`; never edit it by hand.
 //! * [`hooks`] is the hand-written glue that lets a wrapper add headers and see
 //!   response metadata.
+//! * [`Client::new`] (hand-written) returns an error instead of panicking, and
+//!   sets up TLS per client ([`tls`]): features `rustls-ring` (default),
+//!   `rustls-aws-lc`, `native-tls`, as in psg-ext.
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), psg_client::Error<psg_client::types::ApiErrorBody>> {
-//! let client = psg_client::Client::new_with_client(
-//!     "http://127.0.0.1:8620/beta",
-//!     reqwest::Client::new(),
-//!     psg_client::hooks::Hooks::none(),
-//! );
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = psg_client::Client::new("http://127.0.0.1:8620/beta", psg_client::hooks::Hooks::none())?;
 //! let page = client.get_password_sync_groups(Some(true), Some(50), None).await?;
 //! println!("{} groups on this page", page.into_inner().len());
 //! # Ok(())
 //! # }
 //! ```
 
+mod construct;
 pub mod generated;
 pub mod hooks;
+pub mod tls;
 
+pub use construct::{BuildError, DEFAULT_TIMEOUT};
 pub use generated::*;
 pub use hooks::{RequestHook, ResponseMeta, capture_response};
 

@@ -56,7 +56,7 @@ struct FetchFailure {
 
 impl From<FetchFailure> for Error {
     fn from(f: FetchFailure) -> Error {
-        Error::Auth { status: f.status, message: f.message, source: f.source.map(Box::new) }
+        Error::Auth { status: f.status, message: f.message, cause: f.source.map(Box::new) }
     }
 }
 

@@ -77,7 +77,7 @@ impl Source {
             operation,
             status: reqwest::StatusCode::OK,
             message: format!("source '{}' has no `id`", s.name),
-            source: None,
+            cause: None,
         })?;
         Ok(Source {
             id,
@@ -117,7 +117,7 @@ impl PasswordPolicy {
             operation,
             status: reqwest::StatusCode::OK,
             message: format!("a password policy without `{field}`"),
-            source: None,
+            cause: None,
         };
         Ok(PasswordPolicy {
             id: p.id.filter(|i| !i.is_empty()).ok_or_else(|| missing("id"))?,

@@ -98,11 +98,13 @@ impl RequestHook for SendHook {
                 let _ = ATTEMPT.try_with(|slot| slot.borrow_mut().stopped = true);
                 Err(STOPPED.to_string())
             };
+            // A place in line (FIFO); dropped with this future if it is cancelled.
+            let mut ticket = self.limiter.join();
             let token = loop {
                 tokio::select! {
                     biased;
                     () = self.gate.closed() => return stopped(),
-                    () = self.limiter.wait_ready() => {}
+                    () = ticket.wait_ready() => {}
                 }
                 let token = match self.auth.bearer().await {
                     Ok(t) => t,
@@ -114,7 +116,7 @@ impl RequestHook for SendHook {
                 if self.gate.is_closed() {
                     return stopped();
                 }
-                if self.limiter.try_take() {
+                if ticket.try_take() {
                     break token;
                 }
             };
@@ -196,6 +198,17 @@ pub(crate) struct Operation {
     pub idempotency: Idempotency,
 }
 
+impl Operation {
+    /// The OAuth scope this operation needs: its resource's read scope for a
+    /// GET, its write scope otherwise.
+    pub(crate) fn scope(&self) -> &'static str {
+        match self.method {
+            "GET" => self.resource.read_scope(),
+            _ => self.resource.write_scope(),
+        }
+    }
+}
+
 /// One call of an operation: which one, and what it is about.
 pub(crate) struct Op<'a> {
     pub operation: &'static Operation,
@@ -222,7 +235,7 @@ impl<T> Reply<T> {
                 operation,
                 status: reqwest::StatusCode::NOT_FOUND,
                 message: "the resource is gone".into(),
-                source: None,
+                cause: None,
             }),
         }
     }
@@ -260,7 +273,6 @@ impl Client {
 
     /// From a validated [`Config`].
     pub fn from_config(config: Config) -> Result<Self, Error> {
-        install_crypto_provider();
         let mut http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout())
             .timeout(config.request_timeout())
@@ -282,18 +294,7 @@ impl Client {
             let proxy = reqwest::Proxy::all(proxy).map_err(|e| bad(e.to_string()))?;
             http = http.proxy(proxy);
         }
-        for (i, pem) in config.root_certificates().iter().enumerate() {
-            let bad =
-                |why: String| Error::config(format!("root certificate #{} is not usable: {why}", i + 1));
-            // A PEM without any CERTIFICATE block would otherwise be accepted and trust nothing.
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| bad(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(bad("no -----BEGIN CERTIFICATE----- block in it".into()));
-            }
-            for cert in certs {
-                http = http.add_root_certificate(cert);
-            }
-        }
+        let mut http = crate::tls::configure(http, config.root_certificates())?;
         let loopback = url::Url::parse(config.base_url()).is_ok_and(|u| is_loopback(&u));
         if loopback && config.proxy().is_none() {
             // A local emulator is never reached through HTTP(S)_PROXY.
@@ -579,14 +580,18 @@ fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32, config: &Conf
             Error::Unauthorized { operation, message, .. } => {
                 Error::Unauthorized { operation, message, credentials: config.credentials_origin() }
             }
+            Error::Api(mut detail) if detail.status == reqwest::StatusCode::FORBIDDEN => {
+                detail.required_scope = Some(op.operation.scope());
+                Error::Api(detail)
+            }
             other => other,
         },
         AttemptFailure::Transport(e) => match e.kind() {
-            TransportKind::Timeout => Error::Timeout { operation, attempts, source: Box::new(e) },
-            _ => Error::Transport { operation, attempts, source: Box::new(e) },
+            TransportKind::Timeout => Error::Timeout { operation, attempts, cause: Box::new(e) },
+            _ => Error::Transport { operation, attempts, cause: Box::new(e) },
         },
         AttemptFailure::Decode(status, message, source) => {
-            Error::Decode { operation, status, message, source }
+            Error::Decode { operation, status, message, cause: source }
         }
         AttemptFailure::Refused(message) => Error::InvalidInput { field: "request", message },
         AttemptFailure::TooLarge(status) => {
@@ -608,14 +613,4 @@ fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32, config: &Conf
 /// upstream answer). 503 and 429 say the request was not taken on.
 fn status_may_follow_action(status: u16) -> bool {
     matches!(status, 500 | 502 | 504)
-}
-
-/// Makes ring the process's rustls crypto provider unless one is installed
-/// (the `rustls-ring` feature; reqwest is built without a provider of its own).
-fn install_crypto_provider() {
-    #[cfg(feature = "rustls-ring")]
-    {
-        // Err means another provider is already installed: keep it.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
 }

@@ -29,6 +29,9 @@ pub struct ApiError {
     pub operation: &'static str,
     /// How many attempts were made.
     pub attempts: u32,
+    /// For a 403: the OAuth scope the refused operation needs (e.g.
+    /// `idn:sources:read` for a source listing), named in the message.
+    pub required_scope: Option<&'static str>,
 }
 
 impl ApiError {
@@ -54,6 +57,9 @@ impl ApiError {
         if let Some(t) = &self.tracking_id {
             text.push_str(&format!(" [tracking id {t}]"));
         }
+        if let Some(scope) = self.required_scope {
+            text.push_str(&format!("; the API client needs scope {scope} for {}", self.operation));
+        }
         text
     }
 }
@@ -70,19 +76,18 @@ pub(crate) enum TransportKind {
 }
 
 /// A failed exchange below HTTP: refused connection, TLS, proxy, timeout, or a
-/// connection that broke. `Display` shows the whole cause chain in one line.
-/// Cheap to clone (the cause is shared).
+/// connection that broke. `Display` shows the whole cause chain in one line,
+/// so `source()` is `None`: a report that walks the chain (`anyhow`, `eyre`)
+/// prints each cause once. Cheap to clone.
 #[derive(Clone)]
 pub struct TransportError {
     kind: TransportKind,
     chain: String,
-    source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
 }
 
 impl TransportError {
     pub(crate) fn new(kind: TransportKind, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        let chain = cause_chain(&source);
-        TransportError { kind, chain, source: std::sync::Arc::new(source) }
+        TransportError { kind, chain: cause_chain(&source) }
     }
 
     pub(crate) fn from_reqwest(e: reqwest::Error) -> Self {
@@ -123,11 +128,8 @@ impl fmt::Display for TransportError {
     }
 }
 
-impl std::error::Error for TransportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(self.source.as_ref())
-    }
-}
+/// No `source()`: the message already holds the whole chain.
+impl std::error::Error for TransportError {}
 
 /// Joins an error and its sources into one line, skipping repeats (hyper and
 /// reqwest often wrap a cause with the same text) and the generic
@@ -150,7 +152,9 @@ pub(crate) fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Everything that can go wrong. `Display` is one sentence and never contains
-/// a secret. Match on variants with `..`: variants and payloads may gain
+/// a secret. It includes the cause, so no variant also returns it as
+/// `source()`: `anyhow`/`eyre` reports print each cause once. Match on
+/// variants with `..`: variants and payloads may gain
 /// fields in minor releases.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -170,7 +174,7 @@ pub enum Error {
     },
 
     /// 401 from the API: the token was missing, malformed or expired.
-    #[error("{operation} was refused with HTTP 401 ({}): check the client id and secret, or the access token{}", message.as_deref().unwrap_or("unauthorized"), credentials.as_ref().map(|c| format!(" (they came from {c})")).unwrap_or_default())]
+    #[error("{operation} was refused with HTTP 401 ({}): check the client id and secret, or the access token{}", message.as_deref().map(one_line).unwrap_or_else(|| "unauthorized".into()), credentials.as_ref().map(|c| format!(" (they came from {c})")).unwrap_or_default())]
     #[non_exhaustive]
     Unauthorized {
         /// Operation that failed.
@@ -183,7 +187,7 @@ pub enum Error {
     },
 
     /// 429 after every allowed attempt.
-    #[error("{operation} was rate limited (HTTP 429) and gave up after {attempts} attempt(s){}", retry_after.map(|d| format!("; the server asked to wait {}s", d.as_secs())).unwrap_or_default())]
+    #[error("{operation} was rate limited (HTTP 429{}) and gave up after {attempts} attempt(s){}", message.as_deref().map(|m| format!(": {}", one_line(m))).unwrap_or_default(), match retry_after { Some(d) => format!("; the server asked to wait {}s", d.as_secs()), None => "; the server did not say how long to wait (no Retry-After), so psg backed off on its own".into() })]
     #[non_exhaustive]
     RateLimited {
         /// Operation that failed.
@@ -215,7 +219,7 @@ pub enum Error {
 
     /// The request timed out.
     #[error(
-        "{operation} timed out after {attempts} attempt(s) ({source}); raise the timeout or check the network"
+        "{operation} timed out after {attempts} attempt(s) ({cause}); raise the timeout or check the network"
     )]
     #[non_exhaustive]
     Timeout {
@@ -223,22 +227,22 @@ pub enum Error {
         operation: &'static str,
         /// How many attempts were made.
         attempts: u32,
-        /// The underlying failure.
-        #[source]
-        source: Box<TransportError>,
+        /// The underlying failure (shown in the message, so not also
+        /// returned as `source()`).
+        cause: Box<TransportError>,
     },
 
     /// The connection could not be made or broke (refused, TLS, proxy, reset).
-    #[error("{operation} could not reach the server after {attempts} attempt(s): {source}")]
+    #[error("{operation} could not reach the server after {attempts} attempt(s): {cause}")]
     #[non_exhaustive]
     Transport {
         /// Operation that failed.
         operation: &'static str,
         /// How many attempts were made.
         attempts: u32,
-        /// The underlying failure, with its cause chain.
-        #[source]
-        source: Box<TransportError>,
+        /// The underlying failure with its cause chain (shown in the
+        /// message, so not also returned as `source()`).
+        cause: Box<TransportError>,
     },
 
     /// A create was sent and the server may have acted on it, but the client
@@ -274,9 +278,9 @@ pub enum Error {
         status: StatusCode,
         /// What was wrong, with a snippet of the body.
         message: String,
-        /// The decoder's error, when there is one.
-        #[source]
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+        /// The decoder's error, when there is one (its text is part of
+        /// `message`, so it is not also returned as `source()`).
+        cause: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// The response body was larger than psg reads ([`Error::BodyTooLarge`]'s
@@ -302,9 +306,9 @@ pub enum Error {
         /// What was wrong and what to do.
         message: String,
         /// The transport failure of the last attempt (timeout, refused
-        /// connection, ...), when the endpoint did not answer.
-        #[source]
-        source: Option<Box<TransportError>>,
+        /// connection, ...), when the endpoint did not answer. Its text is
+        /// part of `message`, so it is not also returned as `source()`.
+        cause: Option<Box<TransportError>>,
     },
 
     /// Missing or invalid configuration; names the variable, file or setting.
@@ -372,8 +376,8 @@ fn describe_unknown_create(name: &str, status: Option<StatusCode>, cause: &Error
                 status.as_u16()
             )
         }
-        (None, Error::Timeout { source, .. } | Error::Transport { source, .. }) => {
-            format!("the answer to creating group '{name}' was lost ({source})")
+        (None, Error::Timeout { cause, .. } | Error::Transport { cause, .. }) => {
+            format!("the answer to creating group '{name}' was lost ({cause})")
         }
         (None, cause) => format!("the answer to creating group '{name}' was lost ({cause})"),
     }
@@ -390,14 +394,14 @@ impl Error {
         match self {
             Error::Timeout { .. } => true,
             Error::CreateOutcomeUnknown { cause, .. } => cause.is_timeout(),
-            Error::Auth { source: Some(source), .. } => source.is_timeout(),
+            Error::Auth { cause: Some(cause), .. } => cause.is_timeout(),
             _ => false,
         }
     }
 
     /// True when no connection could be made.
     pub fn is_connect(&self) -> bool {
-        matches!(self, Error::Transport { source, .. } | Error::Auth { source: Some(source), .. } if source.is_connect())
+        matches!(self, Error::Transport { cause, .. } | Error::Auth { cause: Some(cause), .. } if cause.is_connect())
     }
 
     /// True when trying the same call later may succeed (429, 5xx, timeouts,
@@ -443,6 +447,17 @@ impl Error {
             Error::Api(e) => e.tracking_id.as_deref(),
             Error::NotFound { detail, .. } => detail.tracking_id.as_deref(),
             Error::CreateOutcomeUnknown { cause, .. } => cause.tracking_id(),
+            _ => None,
+        }
+    }
+
+    /// For a 403: the OAuth scope the refused operation needs, e.g.
+    /// `idn:password-sync-group:manage` for a create, `idn:sources:read` for
+    /// a source listing.
+    pub fn required_scope(&self) -> Option<&'static str> {
+        match self {
+            Error::Api(e) => e.required_scope,
+            Error::CreateOutcomeUnknown { cause, .. } => cause.required_scope(),
             _ => None,
         }
     }
@@ -528,6 +543,11 @@ fn json_text(v: &Option<serde_json::Value>) -> Option<String> {
     v.as_ref().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
 }
 
+/// A server's text as one bounded line, for a one-line message.
+fn one_line(text: &str) -> String {
+    snippet(text.as_bytes())
+}
+
 impl FailedResponse {
     pub(crate) fn into_error(self, operation: &'static str, id: Option<&str>, attempts: u32) -> Error {
         let status = self.status;
@@ -559,6 +579,7 @@ impl FailedResponse {
                     causes: texts(&body.causes),
                     operation,
                     attempts,
+                    required_scope: None,
                 });
                 match (status, id) {
                     (StatusCode::NOT_FOUND, Some(id)) => Error::NotFound { id: id.to_string(), detail },

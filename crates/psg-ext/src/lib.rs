@@ -67,6 +67,7 @@ mod paginate;
 mod rate_limit;
 mod retry;
 mod secret;
+mod tls;
 
 pub use catalog::{
     ListPasswordPolicies, ListSources, PASSWORD_FEATURE, PasswordPolicy, Source, SourceFilter,

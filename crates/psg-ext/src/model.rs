@@ -63,7 +63,7 @@ impl Group {
             operation,
             status: reqwest::StatusCode::OK,
             message: format!("a password sync group without `{field}`"),
-            source: None,
+            cause: None,
         };
         Ok(Group {
             id: wire.id.filter(|s| !s.is_empty()).ok_or_else(|| missing("id"))?,

@@ -342,7 +342,7 @@ impl<T: Send + 'static> Pager<T> {
                 operation: "list",
                 status: reqwest::StatusCode::OK,
                 message: format!("the page at offset {offset} repeated only items already listed"),
-                source: None,
+                cause: None,
             }));
         }
         if got < u64::from(asked) {

@@ -10,10 +10,13 @@
 //!
 //! A slot is taken at the last moment, right before the request is written to
 //! the connection, after the access token is at hand (so a slow token
-//! endpoint cannot bunch requests up). A request waiting for a slot holds
-//! nothing: when its future is dropped, nothing is left reserved. A 429
-//! pauses every task ([`RateLimiter::pause_for`]); a task that wakes re-checks
-//! both the window and the pause before it sends.
+//! endpoint cannot bunch requests up). Waiting requests queue in arrival
+//! order (FIFO): only the first in line watches the clock, and when it has
+//! taken its slot (or given up) it wakes the next one, so a free slot never
+//! wakes every waiter at once. A request waiting for a slot holds only its
+//! place in line: when its future is dropped, the place is freed and nothing
+//! is left reserved. A 429 pauses every task ([`RateLimiter::pause_for`]);
+//! the first in line re-checks both the window and the pause before it sends.
 //!
 //! # What is not counted
 //! Requests to the token endpoint (`/oauth/token`), which ISC limits
@@ -21,9 +24,10 @@
 //! credentials (the server's 429 and [`RateLimiter::pause_for`] cover those).
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::error::Error;
@@ -123,6 +127,20 @@ struct State {
     recent: VecDeque<Instant>,
     /// Nobody sends before this (set by a 429).
     paused_until: Option<Instant>,
+    /// Requests waiting for a slot, in arrival order: their ticket and
+    /// what wakes them when they become first.
+    line: VecDeque<(u64, Arc<Notify>)>,
+    /// The next ticket number.
+    next_ticket: u64,
+}
+
+impl State {
+    /// Wakes whoever is first in line now.
+    fn wake_first(&self) {
+        if let Some((_, notify)) = self.line.front() {
+            notify.notify_one();
+        }
+    }
 }
 
 /// What a caller must do before sending.
@@ -138,17 +156,29 @@ enum Verdict {
 pub(crate) struct RateLimiter {
     limit: Option<RateLimit>,
     state: Mutex<State>,
+    /// How many times a waiter looked at the line (tests count wake-ups).
+    #[cfg(test)]
+    looks: std::sync::atomic::AtomicUsize,
 }
 
 impl RateLimiter {
     /// A limiter for `limit`; `None` only honours 429 pauses.
     pub(crate) fn new(limit: Option<RateLimit>) -> Self {
-        RateLimiter { limit, state: Mutex::new(State::default()) }
+        RateLimiter {
+            limit,
+            state: Mutex::new(State::default()),
+            #[cfg(test)]
+            looks: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state stays consistent whatever panicked while holding it.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Takes a slot at `now` if the window and any pause allow it.
-    fn take_at(&self, now: Instant, take: bool) -> Verdict {
-        let mut state = self.state.lock().expect("limiter lock");
+    fn take_at(&self, state: &mut State, now: Instant, take: bool) -> Verdict {
         if let Some(until) = state.paused_until {
             if now < until {
                 return Verdict::WaitUntil(until);
@@ -171,30 +201,26 @@ impl RateLimiter {
         Verdict::Go
     }
 
-    /// Waits until a slot would be free, taking nothing.
-    pub(crate) async fn wait_ready(&self) {
-        loop {
-            match self.take_at(Instant::now(), false) {
-                Verdict::Go => return,
-                Verdict::WaitUntil(at) => tokio::time::sleep_until(at).await,
-            }
-        }
-    }
-
-    /// Takes a slot now if one is free.
-    pub(crate) fn try_take(&self) -> bool {
-        matches!(self.take_at(Instant::now(), true), Verdict::Go)
+    /// A place at the end of the line of requests waiting for a slot.
+    pub(crate) fn join(self: &Arc<Self>) -> Ticket {
+        let notify = Arc::new(Notify::new());
+        let mut state = self.lock();
+        let id = state.next_ticket;
+        state.next_ticket += 1;
+        state.line.push_back((id, notify.clone()));
+        Ticket { limiter: self.clone(), id, notify, done: false }
     }
 
     /// Waits until a request may be sent and takes its slot, as the request
     /// hook does (without the token fetch in between); returns how long it
     /// waited. Dropping the future while it waits takes nothing.
     #[cfg(test)]
-    pub(crate) async fn acquire(&self) -> Duration {
+    pub(crate) async fn acquire(self: &Arc<Self>) -> Duration {
         let start = Instant::now();
+        let mut ticket = self.join();
         loop {
-            self.wait_ready().await;
-            if self.try_take() {
+            ticket.wait_ready().await;
+            if ticket.try_take() {
                 return start.elapsed();
             }
         }
@@ -204,8 +230,79 @@ impl RateLimiter {
     pub(crate) fn pause_for(&self, wait: Duration) {
         let now = Instant::now();
         let until = now.checked_add(wait).unwrap_or(now + RateLimit::MAX_WINDOW);
-        let mut state = self.state.lock().expect("limiter lock");
+        let mut state = self.lock();
         state.paused_until = Some(state.paused_until.map_or(until, |u| u.max(until)));
+    }
+}
+
+/// A request's place in the line for a slot. Dropping it (the request was
+/// cancelled) frees the place and wakes the next in line.
+pub(crate) struct Ticket {
+    limiter: Arc<RateLimiter>,
+    id: u64,
+    notify: Arc<Notify>,
+    /// The slot was taken and the place left.
+    done: bool,
+}
+
+/// What the first in line must do, or that this ticket is not first.
+enum Turn {
+    NotFirst,
+    Now(Verdict),
+}
+
+impl Ticket {
+    fn turn(&self, take: bool) -> Turn {
+        #[cfg(test)]
+        self.limiter.looks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut state = self.limiter.lock();
+        if state.line.front().map(|(id, _)| *id) != Some(self.id) {
+            return Turn::NotFirst;
+        }
+        Turn::Now(self.limiter.take_at(&mut state, Instant::now(), take))
+    }
+
+    /// Waits until this request is first in line and a slot would be free,
+    /// taking nothing. Only the first in line watches the clock; the others
+    /// sleep until it wakes them.
+    pub(crate) async fn wait_ready(&self) {
+        loop {
+            match self.turn(false) {
+                Turn::NotFirst => self.notify.notified().await,
+                Turn::Now(Verdict::Go) => return,
+                Turn::Now(Verdict::WaitUntil(at)) => tokio::time::sleep_until(at).await,
+            }
+        }
+    }
+
+    /// Takes a slot now if this request is first in line and one is free;
+    /// then leaves the line and wakes the next.
+    pub(crate) fn try_take(&mut self) -> bool {
+        let mut state = self.limiter.lock();
+        if self.done || state.line.front().map(|(id, _)| *id) != Some(self.id) {
+            return false;
+        }
+        if !matches!(self.limiter.take_at(&mut state, Instant::now(), true), Verdict::Go) {
+            return false;
+        }
+        state.line.pop_front();
+        self.done = true;
+        state.wake_first();
+        true
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut state = self.limiter.lock();
+        let was_first = state.line.front().map(|(id, _)| *id) == Some(self.id);
+        state.line.retain(|(id, _)| *id != self.id);
+        if was_first {
+            state.wake_first();
+        }
     }
 }
 
@@ -345,6 +442,75 @@ mod tests {
             let (expected, limit) = expected;
             prop_assert!(max_in_window(&granted, limit.window() + limit.margin()) <= count as usize);
             prop_assert!(granted.len() >= expected);
+        }
+    }
+
+    /// Waiters get their slots in the order they asked, and a free slot
+    /// wakes only the first in line: with a thundering herd, 30 waiters
+    /// behind a 1-per-100-ms limit look at the line about 30 * 30 / 2 times.
+    #[tokio::test(start_paused = true)]
+    async fn waiters_are_served_in_order_and_woken_one_at_a_time() {
+        let limiter = Arc::new(RateLimiter::new(Some(limit(1, 100))));
+        limiter.acquire().await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for i in 0..30 {
+            let (l, o) = (limiter.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                l.acquire().await;
+                o.lock().unwrap().push(i);
+            }));
+            // Each one asks before the next.
+            tokio::task::yield_now().await;
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), (0..30).collect::<Vec<_>>());
+        let looks = limiter.looks.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(looks <= 30 * 4, "{looks} looks at the line for 30 waiters");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        /// For arbitrary distinct arrival times, cancellations and pauses,
+        /// slots are granted in arrival order (FIFO).
+        #[test]
+        fn slots_are_granted_in_arrival_order(
+            count in 1u32..5,
+            window_ms in 50u64..1000,
+            times in proptest::collection::btree_set(0u64..3000, 1..40),
+            cancels in proptest::collection::vec(proptest::option::weighted(0.3, 0u64..1500), 40),
+            pauses in proptest::collection::vec((0u64..3000, 0u64..2000), 0..3),
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+            let granted = rt.block_on(async move {
+                let limiter = Arc::new(RateLimiter::new(Some(RateLimit::new(count, Duration::from_millis(window_ms)).unwrap())));
+                let start = Instant::now();
+                let granted = Arc::new(Mutex::new(Vec::new()));
+                let mut tasks = Vec::new();
+                for (i, at_ms) in times.into_iter().enumerate() {
+                    let (l, g, cancel) = (limiter.clone(), granted.clone(), cancels[i]);
+                    tasks.push(tokio::spawn(async move {
+                        tokio::time::sleep_until(start + Duration::from_millis(at_ms)).await;
+                        let got = match cancel {
+                            Some(ms) => tokio::time::timeout(Duration::from_millis(ms), l.acquire()).await.is_ok(),
+                            None => { l.acquire().await; true }
+                        };
+                        if got { g.lock().unwrap().push(i); }
+                    }));
+                }
+                for (at, len) in pauses {
+                    let l = limiter.clone();
+                    tasks.push(tokio::spawn(async move {
+                        tokio::time::sleep_until(start + Duration::from_millis(at)).await;
+                        l.pause_for(Duration::from_millis(len));
+                    }));
+                }
+                for t in tasks { t.await.unwrap(); }
+                granted.lock().unwrap().clone()
+            });
+            prop_assert!(granted.windows(2).all(|w| w[0] < w[1]), "granted out of order: {:?}", granted);
         }
     }
 

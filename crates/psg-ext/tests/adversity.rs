@@ -311,3 +311,22 @@ async fn an_endless_body_is_an_error_not_unbounded_memory() {
     let err = client.get_group("g").await.unwrap_err();
     assert!(matches!(err, Error::Auth { .. }), "{err:?}");
 }
+
+/// The rate limiter counts API requests only, as its README says: a token
+/// request (ISC limits the token endpoint separately) takes no slot, so the
+/// first API request of a 1-per-3-s client is not held back by the token
+/// fetch before it.
+#[tokio::test]
+async fn token_requests_take_no_rate_limit_slot() {
+    let h = Hostile::start(1, Mode::default()).await;
+    let client =
+        builder(&h, 1).rate_limit(Some(RateLimit::new(1, Duration::from_secs(3)).unwrap())).build().unwrap();
+    client.list_groups().page().await.unwrap();
+    let token_at = h.token_requests()[0];
+    let api_at = h.api_requests()[0].at;
+    assert!(
+        api_at - token_at < Duration::from_secs(1),
+        "the API request waited {:?} after the token request",
+        api_at - token_at
+    );
+}

@@ -187,3 +187,71 @@ async fn a_gateways_401_keeps_its_reason() {
     // Refreshed and replayed once, then reported.
     assert_eq!(h.api_requests().len(), 2);
 }
+
+const ISC_403: &str = r#"{"detailCode":"403 Forbidden","trackingId":"t403","messages":[{"locale":"en-US","localeOrigin":"DEFAULT","text":"The server understood the request but refuses to authorize it."}]}"#;
+
+/// Reproduction: every 403 told the user to add
+/// `idn:password-sync-group:manage`, also for source and policy listings,
+/// which need `idn:sources:read` and `idn:password-policy:read`. Each
+/// refused operation names its own scope.
+#[tokio::test]
+async fn a_403_names_the_scope_of_the_refused_operation() {
+    let forbidden =
+        || Mode { canned: vec![Canned::new(403, "application/json", ISC_403)], ..Mode::default() };
+    let cases: [(&str, &str, &str); 4] = [
+        ("sources", "/v3/sources", "idn:sources:read"),
+        ("policies", "/v3/password-policies", "idn:password-policy:read"),
+        ("groups", "/beta/password-sync-groups", "idn:password-sync-group:read"),
+        ("create", "/beta/password-sync-groups", "idn:password-sync-group:manage"),
+    ];
+    for (what, path, scope) in cases {
+        let h = Hostile::start(0, forbidden()).await;
+        let client = builder(&h, 3).build().unwrap();
+        let err = match what {
+            "sources" => client.list_sources().page().await.map(drop),
+            "policies" => client.list_password_policies().page().await.map(drop),
+            "groups" => client.list_groups().page().await.map(drop),
+            _ => client.create_group(&spec("Payroll")).await.map(drop),
+        }
+        .unwrap_err();
+        assert_eq!(err.required_scope(), Some(scope), "{what}: {err:?}");
+        let text = err.to_string();
+        assert!(text.contains(&format!("needs scope {scope}")), "{what}: {text}");
+        for other in ["idn:sources:read", "idn:password-policy:read", "idn:password-sync-group:manage"] {
+            assert!(other == scope || !text.contains(other), "{what} names {other}: {text}");
+        }
+        assert!(!err.is_retryable());
+        let seen: Vec<_> = h.api_requests().iter().map(|r| (r.path.clone(), r.status)).collect();
+        assert_eq!(seen, [(path.to_string(), 403)], "{what}: asked once, refused once");
+    }
+}
+
+/// Reproduction: a 429 without `Retry-After` was reported as if the server
+/// had said how long to wait, and its body's message was dropped.
+#[tokio::test]
+async fn a_429_without_retry_after_keeps_its_message_and_says_no_wait_was_given() {
+    let limited =
+        || Canned::new(429, "application/json", r#"{"message":"Rate Limit Exceeded for tenant acme"}"#);
+    let h = Hostile::start(0, Mode { canned: vec![limited(), limited()], ..Mode::default() }).await;
+    let err = builder(&h, 2).build().unwrap().list_groups().page().await.unwrap_err();
+    match &err {
+        Error::RateLimited { retry_after: None, message: Some(m), attempts: 2, .. } => {
+            assert_eq!(m, "Rate Limit Exceeded for tenant acme")
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains("Rate Limit Exceeded for tenant acme"), "{text}");
+    assert!(text.contains("no Retry-After") && !text.contains("asked to wait"), "{text}");
+    let seen: Vec<_> = h.api_requests().iter().map(|r| r.status).collect();
+    assert_eq!(seen, [429, 429], "tried twice, as allowed");
+
+    // With Retry-After, the wait is the server's and is said so.
+    let mut asked = limited();
+    asked.retry_after = Some("0");
+    let h = Hostile::start(0, Mode { canned: vec![asked.clone(), asked], ..Mode::default() }).await;
+    let err = builder(&h, 2).build().unwrap().list_groups().page().await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("asked to wait 0s") && text.contains("tenant acme"), "{text}");
+    assert_eq!(h.api_requests().len(), 2);
+}
