@@ -65,6 +65,10 @@ impl From<Error> for Failure {
                 "{text}; waited as the server asked, then gave up (raise --max-attempts to wait longer)"
             )),
             Error::Timeout { .. } => Failure::api(format!("{text} (--timeout sets the per-request limit)")),
+            // The request went out: saying the server could not be reached would be false.
+            Error::Transport { source, .. } if !source.is_connect() => {
+                Failure::api(clause(&crate::settle::describe(&e)).to_string())
+            }
             _ => Failure::api(text),
         }
     }

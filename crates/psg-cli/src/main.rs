@@ -19,6 +19,7 @@ mod groups_cmd;
 mod names;
 mod output;
 mod refs;
+mod settle;
 mod stdio;
 mod table;
 
