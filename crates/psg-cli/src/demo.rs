@@ -123,6 +123,7 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
         plan: None,
         yes: true,
         allow_delete_all: false,
+        max_deletes: None,
         detailed_exitcode: false,
     };
     apply::run_apply(&ctx, &client, &apply_args, out).await?;
@@ -160,6 +161,7 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
         plan: None,
         yes: true,
         allow_delete_all: false,
+        max_deletes: None,
         detailed_exitcode: false,
     };
     writeln!(out, "-- apply to prod")?;
