@@ -115,6 +115,11 @@ pub async fn run_plan(
     let resolution = resolve::resolve(client, &file, &mut desired).await?;
     let actual = list_with_retry(client, "listing the groups").await?;
     let plan = compute(&desired, &actual, args.prune)?;
+    if deletes_every_group(plan.counts().delete, actual.len()) {
+        eprintln!(
+            "note: this plan deletes every group in the tenant: psg apply will refuse it without --allow-delete-all"
+        );
+    }
     match ctx.global.output {
         Some(OutputFormat::Json) => {
             writeln!(out, "{}", serde_json::to_string_pretty(&plan.document()).expect("plain data"))?
@@ -155,7 +160,7 @@ pub async fn run_plan(
 /// Refuses a prune that empties the tenant, unless allowed.
 fn guard_delete_all(plan: &Plan, actual: &[Group], allowed: bool) -> Result<(), Failure> {
     let deletes = plan.changes.iter().filter(|c| c.action == Action::Delete).count();
-    if !allowed && !actual.is_empty() && deletes >= actual.len() {
+    if !allowed && deletes_every_group(deletes, actual.len()) {
         return Err(Failure::usage(format!(
             "this apply would delete every group in the tenant ({deletes}); check the file, or pass --allow-delete-all if that is what you want"
         )));
@@ -219,6 +224,39 @@ fn check_consistent(path: &Path, saved: &SavedPlan, actual: &[Group]) -> Result<
     Ok(())
 }
 
+/// Whether `deletes` deletes would empty a tenant of `tenant` groups.
+fn deletes_every_group(deletes: usize, tenant: usize) -> bool {
+    tenant > 0 && deletes >= tenant
+}
+
+/// The default of `--max-deletes`: a quarter of the tenant, at least 10.
+fn default_max_deletes(tenant: usize) -> usize {
+    (tenant / 4).max(10)
+}
+
+/// Refuses a plan that deletes more than `--max-deletes` groups (by default
+/// a quarter of the tenant, at least 10; `--allow-delete-all` lifts the
+/// default, not an explicit `--max-deletes`).
+fn guard_max_deletes(
+    deletes: usize,
+    tenant: usize,
+    max: Option<usize>,
+    allow_all: bool,
+) -> Result<(), Failure> {
+    let limit = match max {
+        Some(n) => n,
+        None if allow_all => return Ok(()),
+        None => default_max_deletes(tenant),
+    };
+    if deletes > limit {
+        return Err(Failure::usage(format!(
+            "this apply would delete {deletes} of the tenant's {tenant} groups, more than the {limit} --max-deletes allows{}; check the file, or pass --max-deletes {deletes} if that is what you want",
+            if max.is_none() { " by default (a quarter of the tenant, at least 10)" } else { "" }
+        )));
+    }
+    Ok(())
+}
+
 /// `psg apply`: returns how many changes were made.
 pub async fn run_apply(
     ctx: &Context,
@@ -251,6 +289,7 @@ pub async fn run_apply(
             check_consistent(path, &saved, &actual)?;
             let plan = saved.plan();
             guard_delete_all(&plan, &actual, args.allow_delete_all)?;
+            guard_max_deletes(plan.counts().delete, actual.len(), args.max_deletes, args.allow_delete_all)?;
             (plan, saved.file)
         }
         (None, Some(path)) => {
@@ -264,6 +303,7 @@ pub async fn run_apply(
                 print_resolution(out, &resolution)?;
             }
             guard_delete_all(&plan, &actual, args.allow_delete_all)?;
+            guard_max_deletes(plan.counts().delete, actual.len(), args.max_deletes, args.allow_delete_all)?;
             (plan, crate::stdio::shown(path))
         }
         (None, None) => {
@@ -302,4 +342,44 @@ pub async fn run_apply(
         return Err(Failure::api(format!("{missed} of {} change(s) not applied{advice}", report.total)));
     }
     Ok(report.applied())
+}
+
+#[cfg(test)]
+mod delete_guard_tests {
+    use super::*;
+
+    #[test]
+    fn max_deletes_defaults_to_a_quarter_of_the_tenant_and_at_least_ten() {
+        assert!(guard_max_deletes(10, 12, None, false).is_ok());
+        let e = guard_max_deletes(11, 12, None, false).unwrap_err();
+        assert_eq!(e.code, crate::failure::EXIT_USAGE);
+        assert!(
+            e.message.contains("--max-deletes 11") && e.message.contains("more than the 10"),
+            "{}",
+            e.message
+        );
+        assert!(guard_max_deletes(25, 100, None, false).is_ok());
+        assert!(guard_max_deletes(26, 100, None, false).is_err());
+        // An explicit limit wins, both ways.
+        assert!(guard_max_deletes(26, 100, Some(26), false).is_ok());
+        assert!(guard_max_deletes(3, 100, Some(2), true).is_err());
+        // --allow-delete-all lifts only the default.
+        assert!(guard_max_deletes(100, 100, None, true).is_ok());
+        assert!(guard_max_deletes(0, 0, Some(0), false).is_ok());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_default_never_refuses_ten_or_a_quarter(tenant in 0usize..1_000_000, deletes in 0usize..1_000_000) {
+            let allowed = guard_max_deletes(deletes, tenant, None, false).is_ok();
+            proptest::prop_assert_eq!(allowed, deletes <= (tenant / 4).max(10));
+        }
+    }
+
+    #[test]
+    fn every_group_means_a_non_empty_tenant_emptied() {
+        assert!(deletes_every_group(3, 3));
+        assert!(!deletes_every_group(2, 3));
+        assert!(!deletes_every_group(0, 0));
+    }
 }

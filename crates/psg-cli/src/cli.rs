@@ -212,6 +212,10 @@ pub struct ApplyArgs {
     /// Allow a prune that deletes every group of the tenant.
     #[arg(long)]
     pub allow_delete_all: bool,
+    /// Stop before anything is sent when the plan deletes more than N groups (default: a quarter of
+    /// the tenant, at least 10; --allow-delete-all lifts the default).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = crate::flags::ranged::<usize>(0, 1_000_000))]
+    pub max_deletes: Option<usize>,
     /// Exit 0 when nothing was done, 2 when changes were applied, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,

@@ -91,6 +91,28 @@ pub async fn run(
                 }
                 report.not_found.push(id.clone());
             }
+            Err(e) if crate::settle::settles_nothing(&e) => {
+                match crate::settle::settle_delete(client, id, &e, crate::settle::window_of(ctx)).await {
+                    crate::settle::DeleteOutcome::Deleted => {
+                        if table {
+                            writeln!(out, "deleted {}", crate::output::escape(id))?;
+                            out.flush()?;
+                        }
+                        report.deleted.push(id.clone());
+                    }
+                    crate::settle::DeleteOutcome::StillThere(error)
+                    | crate::settle::DeleteOutcome::Unknown(error) => {
+                        if table {
+                            eprintln!(
+                                "failed: {}: {}",
+                                crate::output::escape(id),
+                                crate::output::escape(&error)
+                            );
+                        }
+                        report.failed.push(FailedDelete { id: id.clone(), error });
+                    }
+                }
+            }
             Err(e) => {
                 let error = Failure::from(e).message;
                 if table {

@@ -123,6 +123,7 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
         plan: None,
         yes: true,
         allow_delete_all: false,
+        max_deletes: None,
         detailed_exitcode: false,
         rounds: crate::gitops::execute::DEFAULT_ROUNDS,
     };
@@ -161,6 +162,7 @@ pub async fn run(global: &GlobalArgs, out: &mut impl Write) -> Result<(), Failur
         plan: None,
         yes: true,
         allow_delete_all: false,
+        max_deletes: None,
         detailed_exitcode: false,
         rounds: crate::gitops::execute::DEFAULT_ROUNDS,
     };

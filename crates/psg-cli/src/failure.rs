@@ -69,6 +69,10 @@ impl From<Error> for Failure {
                 Failure::api(format!("{text}; raise --max-attempts to keep trying longer"))
             }
             Error::Timeout { .. } => Failure::api(format!("{text} (--timeout sets the per-request limit)")),
+            // The request went out: saying the server could not be reached would be false.
+            Error::Transport { cause, .. } if !cause.is_connect() => {
+                Failure::api(clause(&crate::settle::describe(&e)).to_string())
+            }
             _ => Failure::api(text),
         }
     }

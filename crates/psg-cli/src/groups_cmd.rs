@@ -5,7 +5,7 @@ use std::path::Path;
 
 use futures::StreamExt;
 use futures::TryStreamExt;
-use psg_ext::{Client, Error, Group, GroupSpec};
+use psg_ext::{Client, GroupSpec};
 use serde::Deserialize;
 
 use crate::cli::{GroupsCommand, OutputFormat};
@@ -39,31 +39,6 @@ fn read_group_file(path: &Path) -> Result<GroupSpec, Failure> {
         Failure::usage(format!("{shown}{at}: {e} (expected name, passwordPolicyId and sourceIds)"))
     })?;
     Ok(GroupSpec::new(parsed.name).password_policy(parsed.password_policy_id).with_sources(parsed.source_ids))
-}
-
-/// After a create whose answer was lost: the group exists if exactly one
-/// group has its name; otherwise the original error stands.
-async fn recover_lost_create(client: &Client, spec: &GroupSpec, lost: Error) -> Result<Group, Failure> {
-    eprintln!("warning: {}; looking it up by name", output::escape(&lost.to_string()));
-    let mut found = Vec::new();
-    let mut stream = client.list_groups().stream();
-    while let Some(g) = stream.try_next().await? {
-        if g.name == spec.name {
-            found.push(g);
-        }
-    }
-    match found.len() {
-        1 => {
-            let g = found.remove(0);
-            eprintln!("the group was created: {} ({})", output::quoted(&g.name), output::escape(&g.id));
-            Ok(g)
-        }
-        0 => Err(Failure::api(format!(
-            "{lost}; no group named {:?} exists, so it was not created: try again",
-            spec.name
-        ))),
-        n => Err(Failure::api(format!("{lost}; {n} groups are named {:?} now: check them", spec.name))),
-    }
 }
 
 /// Runs a `groups` subcommand.
@@ -120,7 +95,9 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
             }
             let created = match client.create_group(&new).await {
                 Ok(g) => g,
-                Err(e @ Error::CreateOutcomeUnknown { .. }) => recover_lost_create(&client, &new, e).await?,
+                Err(e) if crate::settle::settles_nothing(&e) => {
+                    crate::settle::settle_create(&client, &new, &e, crate::settle::window_of(ctx)).await?
+                }
                 Err(e) => return Err(e.into()),
             };
             let labels = names::labels_for_format(&client, ctx.format, std::slice::from_ref(&created)).await;
@@ -173,7 +150,14 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
             if renaming && !allow_duplicate_name {
                 refuse_taken_name(&client, &new.name, Some(&id)).await?;
             }
-            let updated = client.update_group(&id, &new).await?;
+            let updated = match client.update_group(&id, &new).await {
+                Ok(g) => g,
+                Err(e) if crate::settle::settles_nothing(&e) => {
+                    crate::settle::settle_update(&client, &id, &new, &e, crate::settle::window_of(ctx))
+                        .await?
+                }
+                Err(e) => return Err(e.into()),
+            };
             let labels = names::labels_for_format(&client, ctx.format, std::slice::from_ref(&updated)).await;
             output::print_group(out, ctx.format, &updated, &labels)
         }

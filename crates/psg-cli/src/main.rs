@@ -20,6 +20,7 @@ mod groups_cmd;
 mod names;
 mod output;
 mod refs;
+mod settle;
 mod stdio;
 mod table;
 mod version;

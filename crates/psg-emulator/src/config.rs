@@ -234,6 +234,8 @@ pub struct Config {
     pub fault_seed: u64,
     /// How long a `slow` fault stalls before answering.
     pub slow_delay: Duration,
+    /// How long a `late` fault holds a write before committing it.
+    pub late_delay: Duration,
     /// Where to persist groups, if anywhere.
     pub state_file: Option<PathBuf>,
     /// A source may belong to at most one group: a create or update that
@@ -291,6 +293,17 @@ fn bounded(s: &str, max: usize) -> Result<usize, String> {
         .ok_or_else(|| format!("expected a whole number from 0 to {max}, not {s:?}"))
 }
 
+/// The default hold of a `late` fault, in milliseconds.
+pub const DEFAULT_LATE_MS: u64 = 3000;
+
+fn late_ms(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n <= MAX_LATENCY_MS)
+        .ok_or_else(|| format!("expected milliseconds from 0 to {MAX_LATENCY_MS} (one hour), not {s:?}"))
+}
+
 fn groups_count(s: &str) -> Result<usize, String> {
     bounded(s, MAX_GROUPS)
 }
@@ -313,6 +326,7 @@ impl Default for Config {
             faults: FaultSpec::default(),
             fault_seed: 0,
             slow_delay: Duration::from_secs(60),
+            late_delay: Duration::from_millis(DEFAULT_LATE_MS),
             state_file: None,
             exclusive_sources: false,
             catalog_file: None,
@@ -361,12 +375,16 @@ pub struct EmulatorArgs {
     /// Latency added to every API response: `MS` or `MS..MS` (at most 3600000).
     #[arg(long, value_name = "MS[..MS]")]
     pub latency: Option<Latency>,
-    /// Faults to inject, e.g. 500=0.05,503=0.05,429=0.05,reset=0.02,slow=0.01; lost=P acts, then drops the answer; token500=P hits /oauth/token.
+    /// Faults to inject, e.g. 500=0.05,503=0.05,429=0.05,reset=0.02,slow=0.01; lost=P acts, then drops the answer; late=P holds a write for --late-ms, then commits it; token500=P hits /oauth/token.
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<FaultSpec>,
     /// Seed of the fault generator: the same seed and request order give the same faults.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub fault_seed: u64,
+    /// How long a `late` fault holds a write (create, update, delete) before committing it,
+    /// whether or not the client still waits; at most 3600000.
+    #[arg(long, default_value_t = DEFAULT_LATE_MS, value_name = "MS", value_parser = late_ms)]
+    pub late_ms: u64,
     /// Load groups from FILE at start and save them there (atomically) before every change takes
     /// effect; a failed save answers 500 and changes nothing. The path must be writable.
     #[arg(long = "state", value_name = "FILE")]
@@ -393,6 +411,7 @@ impl EmulatorArgs {
             faults: self.faults.unwrap_or_default(),
             fault_seed: self.fault_seed,
             slow_delay: defaults.slow_delay,
+            late_delay: Duration::from_millis(self.late_ms),
             state_file: self.state_file,
             exclusive_sources: self.exclusive_sources,
             catalog_file: self.catalog,
@@ -507,5 +526,26 @@ mod tests {
         let l: Latency = "20..80".parse().unwrap();
         assert_eq!((l.min, l.max), (Duration::from_millis(20), Duration::from_millis(80)));
         assert!("80..20".parse::<Latency>().is_err());
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    }
+
+    #[test]
+    fn late_ms_defaults_to_three_seconds_and_is_bounded() {
+        use clap::Parser;
+        let config = Cli::try_parse_from(["e"]).unwrap().args.into_config();
+        assert_eq!(config.late_delay, Duration::from_secs(3));
+        let config = Cli::try_parse_from(["e", "--faults", "late=0.5", "--late-ms", "250"])
+            .unwrap()
+            .args
+            .into_config();
+        assert_eq!(config.late_delay, Duration::from_millis(250));
+        assert_eq!(config.faults.api, vec![(crate::faults::Fault::Late, 0.5)]);
+        let e = Cli::try_parse_from(["e", "--late-ms", "3600001"]).err().unwrap().to_string();
+        assert!(e.contains("from 0 to 3600000"), "{e}");
     }
 }

@@ -17,6 +17,10 @@ pub enum Fault {
     /// Carry out the request, then close the connection without answering:
     /// the client cannot know whether it took effect.
     Lost,
+    /// Hold a write (create, update or delete) for the configured late delay,
+    /// then carry it out even if the client has gone: a commit that lands after
+    /// the client gave up. Reads pass untouched.
+    Late,
 }
 
 impl Fault {
@@ -27,12 +31,14 @@ impl Fault {
             Fault::Reset => "reset".into(),
             Fault::Slow => "slow".into(),
             Fault::Lost => "lost".into(),
+            Fault::Late => "late".into(),
         }
     }
 }
 
 /// Probabilities of each fault, e.g. `500=0.05,503=0.05,429=0.05,reset=0.02,slow=0.01`.
-/// `lost=P` carries out the request and then drops the answer.
+/// `lost=P` carries out the request and then drops the answer; `late=P` holds a
+/// write for the late delay and then commits it, whether or not the client waited.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FaultSpec {
     /// API-route faults in the order given.
@@ -61,12 +67,13 @@ impl FromStr for FaultSpec {
                 "reset" => Fault::Reset,
                 "slow" => Fault::Slow,
                 "lost" => Fault::Lost,
+                "late" => Fault::Late,
                 code @ ("429" | "500" | "502" | "503" | "504") => {
                     Fault::Status(code.parse().expect("listed code"))
                 }
                 other => {
                     return Err(format!(
-                        "unknown fault kind {other:?}: use 429, 500, 502, 503, 504, reset, slow, lost or token500"
+                        "unknown fault kind {other:?}: use 429, 500, 502, 503, 504, reset, slow, lost, late or token500"
                     ));
                 }
             };
@@ -122,9 +129,11 @@ mod tests {
 
     #[test]
     fn spec_parses_every_kind() {
-        let s: FaultSpec =
-            "500=0.05,503=0.05,429=0.05,reset=0.02,slow=0.01,lost=0.01,token500=0.5".parse().unwrap();
-        assert_eq!(s.api.len(), 6);
+        let s: FaultSpec = "500=0.05,503=0.05,429=0.05,reset=0.02,slow=0.01,lost=0.01,late=0.01,token500=0.5"
+            .parse()
+            .unwrap();
+        assert_eq!(s.api.len(), 7);
+        assert_eq!(s.api[6], (Fault::Late, 0.01));
         assert_eq!(s.token500, 0.5);
         assert!("teapot=0.1".parse::<FaultSpec>().unwrap_err().contains("unknown fault kind"));
         assert!("500=2".parse::<FaultSpec>().is_err());
@@ -134,7 +143,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn valid_specs_round_trip(items in proptest::collection::vec(
-            (proptest::sample::select(vec!["429", "500", "502", "503", "504", "reset", "slow", "lost"]), 0u32..=100),
+            (proptest::sample::select(vec!["429", "500", "502", "503", "504", "reset", "slow", "lost", "late"]), 0u32..=100),
             0..8,
         ), token in 0u32..=1000) {
             // Scale so that the probabilities add up to at most 1.

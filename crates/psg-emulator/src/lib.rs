@@ -293,6 +293,11 @@ impl EmulatorBuilder {
         self.config.slow_delay = delay;
         self
     }
+    /// How long a `late` fault holds a write before committing it. Default 3 s.
+    pub fn late_delay(mut self, delay: Duration) -> Self {
+        self.config.late_delay = delay;
+        self
+    }
     /// Persist groups in `file` (loaded at start, saved after each change).
     pub fn state_file(mut self, file: impl Into<PathBuf>) -> Self {
         self.config.state_file = Some(file.into());

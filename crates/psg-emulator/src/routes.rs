@@ -165,6 +165,8 @@ async fn api_gate(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Res
         }
     }
     let fault = s.script.next().or_else(|| s.faults.lock().expect("faults lock").next_api());
+    // `late` concerns writes only; a read that draws it passes untouched.
+    let fault = fault.filter(|f| write || *f != Fault::Late);
     if let Some(fault) = fault {
         *s.stats.lock().expect("stats lock").faults.entry(fault.name()).or_default() += 1;
         match fault {
@@ -188,6 +190,7 @@ async fn api_gate(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Res
                 r.extensions_mut().insert(ResetConnection);
                 return r;
             }
+            Fault::Late => return commit_late(s.config.late_delay, req, next).await,
         }
     }
     let latency = s.config.latency;
@@ -205,6 +208,24 @@ async fn api_gate(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Res
         tokio::time::sleep(wait).await;
     }
     next.run(req).await
+}
+
+/// Holds a write for `delay`, then carries it out in a task of its own, so the
+/// write is committed even when the client gave up and its connection (and
+/// with it this handler) was dropped meanwhile.
+async fn commit_late(delay: std::time::Duration, req: Request, next: Next) -> Response {
+    let held = tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        next.run(req).await
+    });
+    match held.await {
+        Ok(response) => response,
+        Err(_) => error_dto(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 Internal Server Error",
+            &["The held write did not complete.".into()],
+        ),
+    }
 }
 
 /// Query parameters of the list operations.

@@ -479,6 +479,78 @@ async fn lost_fault_acts_then_drops_the_answer() {
     assert_eq!(emu.stats().faults["lost"], 1);
 }
 
+/// Waits (in virtual time) until the emulator has counted `n` faults of `kind`.
+async fn until_fault_counted(emu: &EmulatorHandle, kind: &str, n: u64) {
+    for _ in 0..10_000 {
+        if emu.stats().faults.get(kind).copied().unwrap_or(0) >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    panic!("the emulator never counted {n} {kind} fault(s)");
+}
+
+#[tokio::test(start_paused = true)]
+async fn late_fault_commits_a_create_after_the_client_has_gone() {
+    let emu = Emulator::builder()
+        .ephemeral()
+        .rate_limit(None)
+        .late_delay(Duration::from_secs(3))
+        .faults("late=1".parse::<FaultSpec>().unwrap(), 1)
+        .start()
+        .await
+        .unwrap();
+    let api = Api::new(&emu).await;
+    let before = emu.groups().len();
+    let req = api.req(reqwest::Method::POST, "/beta/password-sync-groups").json(&valid(&emu, "Late one"));
+    let client = tokio::spawn(async move { req.send().await });
+    until_fault_counted(&emu, "late", 1).await;
+    // The client gives up: its connection is dropped while the write is held.
+    client.abort();
+    assert!(client.await.unwrap_err().is_cancelled());
+    assert_eq!(emu.groups().len(), before, "nothing is committed while the write is held");
+    let held_from = tokio::time::Instant::now();
+    let mut committed = false;
+    while held_from.elapsed() < Duration::from_secs(10) {
+        if emu.groups().iter().any(|g| g.name == "Late one") {
+            committed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(committed, "the held create was committed although the client had gone");
+    let waited = held_from.elapsed();
+    assert!(waited >= Duration::from_millis(2900), "committed only after the hold: {waited:?}");
+    assert_eq!(emu.groups().iter().filter(|g| g.name == "Late one").count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn late_fault_holds_deletes_and_answers_a_patient_client_but_passes_reads() {
+    let emu = Emulator::builder()
+        .ephemeral()
+        .rate_limit(None)
+        .groups(2)
+        .late_delay(Duration::from_millis(500))
+        .faults("late=1".parse::<FaultSpec>().unwrap(), 1)
+        .start()
+        .await
+        .unwrap();
+    let api = Api::new(&emu).await;
+    let started = tokio::time::Instant::now();
+    let listed = api.req(reqwest::Method::GET, "/beta/password-sync-groups").send().await.unwrap();
+    assert_eq!(listed.status(), 200);
+    assert!(started.elapsed() < Duration::from_millis(500), "a read is not held");
+    assert!(!emu.stats().faults.contains_key("late"), "a read does not count as late");
+    let id = emu.groups()[0].id.clone();
+    let started = tokio::time::Instant::now();
+    let deleted =
+        api.req(reqwest::Method::DELETE, &format!("/beta/password-sync-groups/{id}")).send().await.unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert!(started.elapsed() >= Duration::from_millis(500), "the delete was held");
+    assert_eq!(emu.groups().len(), 1);
+    assert_eq!(emu.stats().faults["late"], 1);
+}
+
 #[tokio::test]
 async fn slow_fault_stalls_past_the_client_timeout_then_answers() {
     let emu = Emulator::builder()
