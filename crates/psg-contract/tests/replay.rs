@@ -314,6 +314,7 @@ async fn replay_generated(f: &Fixture, p: &Placeholders, server: &MockServer, mo
     // The generated client proves the wire format.
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("authorization", "Bearer replay-token".parse().unwrap());
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
     let version = f.request.path.split('/').nth(1).unwrap();
     let generated = psg_client::Client::new_with_client(
