@@ -112,3 +112,27 @@ async fn policies_and_sources_are_listed() {
     assert_eq!(bad.code, 1, "the server's 400: {}", bad.stderr);
     assert!(bad.stderr.contains("400"), "{}", bad.stderr);
 }
+
+#[tokio::test]
+async fn a_callers_or_filter_stays_whole_next_to_password_managed() {
+    let emu = emulator(|b| b).await;
+    let cat = emu.catalog();
+    let unmanaged = cat.sources.iter().find(|s| !s.features.iter().any(|f| f == "PASSWORD")).unwrap();
+    let managed = cat.sources.iter().find(|s| s.features.iter().any(|f| f == "PASSWORD")).unwrap();
+    let filter = format!("name eq \"{}\" or name eq \"{}\"", unmanaged.name, managed.name);
+    let both: Value = serde_json::from_str(
+        psg(Some(&emu.base_url()), &["sources", "list", "--filter", &filter, "-o", "json"]).await.ok(),
+    )
+    .unwrap();
+    assert_eq!(both.as_array().unwrap().len(), 2, "the emulator honours `or`: {both}");
+    // Joined by plain text, `A or B and features ca (...)` would read as
+    // `A or (B and ...)` and list the unmanaged source.
+    let run = psg(
+        Some(&emu.base_url()),
+        &["sources", "list", "--filter", &filter, "--password-managed", "-o", "json"],
+    )
+    .await;
+    let listed: Value = serde_json::from_str(run.ok()).unwrap();
+    let ids: Vec<&str> = listed.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [managed.id.as_str()], "only the managed source of the two");
+}

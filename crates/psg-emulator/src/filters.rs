@@ -3,12 +3,14 @@
 //!
 //! - `name` and `id` with `eq`, `in`, `sw` (starts with) and `co` (contains);
 //! - `features` with `ca` (contains all), e.g. `features ca ("PASSWORD")`;
-//! - conditions joined by `and`, e.g. `name in ("A", "B") and features ca ("PASSWORD")`.
+//! - conditions combined with `and`, `or` and `not`, grouped by parentheses,
+//!   e.g. `(name eq "A" or name eq "B") and features ca ("PASSWORD")`.
 //!
-//! Values are double-quoted strings; `\"` and `\\` escape a quote and a
-//! backslash. `eq` and `in` compare exactly; `sw` and `co` ignore ASCII case.
-//! Keywords and operators are case-insensitive. Anything else (`or`, `not`,
-//! parentheses around conditions, other fields or operators) is a
+//! As in SailPoint's filter documentation, `not` binds tightest, then `and`,
+//! then `or`: `a or b and c` is `a or (b and c)`. Values are double-quoted
+//! strings; `\"` and `\\` escape a quote and a backslash. `eq` and `in`
+//! compare exactly; `sw` and `co` ignore ASCII case. Keywords and operators
+//! are case-insensitive. Anything else (other fields or operators) is a
 //! [`FilterError`], which the API answers with 400.
 
 use std::fmt;
@@ -53,11 +55,20 @@ pub struct Condition {
     pub op: Op,
 }
 
-/// Conditions that must all hold.
+/// A filter expression.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Filter {
-    /// Joined by `and`; empty matches everything.
-    pub conditions: Vec<Condition>,
+pub enum Filter {
+    /// No filter: matches everything.
+    #[default]
+    All,
+    /// One condition.
+    Condition(Condition),
+    /// Every part must hold (two or more parts).
+    And(Vec<Filter>),
+    /// At least one part must hold (two or more parts).
+    Or(Vec<Filter>),
+    /// The part must not hold.
+    Not(Box<Filter>),
 }
 
 /// Why a filter was refused: the text of the 400 answer.
@@ -253,31 +264,75 @@ impl Parser {
     }
 }
 
+/// The deepest nesting of parentheses and `not` accepted (the parser recurses).
+const MAX_DEPTH: usize = 64;
+
+impl Parser {
+    fn keyword(&mut self, word: &str) -> bool {
+        if matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(word)) {
+            self.next();
+            return true;
+        }
+        false
+    }
+
+    /// `or_expr := and_expr ("or" and_expr)*`
+    fn or_expr(&mut self, depth: usize) -> Result<Filter, FilterError> {
+        let mut parts = vec![self.and_expr(depth)?];
+        while self.keyword("or") {
+            parts.push(self.and_expr(depth)?);
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::Or(parts) })
+    }
+
+    /// `and_expr := unary ("and" unary)*`
+    fn and_expr(&mut self, depth: usize) -> Result<Filter, FilterError> {
+        let mut parts = vec![self.unary(depth)?];
+        while self.keyword("and") {
+            parts.push(self.unary(depth)?);
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::And(parts) })
+    }
+
+    /// `unary := "not" unary | "(" or_expr ")" | condition`
+    fn unary(&mut self, depth: usize) -> Result<Filter, FilterError> {
+        if depth >= MAX_DEPTH {
+            return Err(FilterError(format!("the filter nests deeper than {MAX_DEPTH} levels")));
+        }
+        if self.keyword("not") {
+            return Ok(Filter::Not(Box::new(self.unary(depth + 1)?)));
+        }
+        if let Some(Token::Open) = self.peek() {
+            self.next();
+            let inner = self.or_expr(depth + 1)?;
+            return match self.next() {
+                Some(Token::Close) => Ok(inner),
+                other => Err(FilterError(format!(
+                    "expected ')' to close a group, not {}",
+                    describe(other.as_ref())
+                ))),
+            };
+        }
+        Ok(Filter::Condition(self.condition()?))
+    }
+}
+
 /// Parses a `filters` value. Blank text is the empty filter.
 pub fn parse(text: &str) -> Result<Filter, FilterError> {
     if text.len() > MAX_FILTER_LEN {
         return Err(FilterError(format!("the filter is longer than {MAX_FILTER_LEN} bytes")));
     }
     let mut parser = Parser { tokens: tokenize(text)?.into_iter(), peeked: None };
-    let mut filter = Filter::default();
     if parser.peek().is_none() {
-        return Ok(filter);
+        return Ok(Filter::All);
     }
-    loop {
-        filter.conditions.push(parser.condition()?);
-        match parser.next() {
-            None => return Ok(filter),
-            Some(Token::Word(w)) if w.eq_ignore_ascii_case("and") => {}
-            Some(Token::Word(w)) if w.eq_ignore_ascii_case("or") || w.eq_ignore_ascii_case("not") => {
-                return Err(FilterError(format!("'{w}' is not supported: join conditions with 'and'")));
-            }
-            other => {
-                return Err(FilterError(format!(
-                    "expected 'and' or the end of the filter, not {}",
-                    describe(other.as_ref())
-                )));
-            }
-        }
+    let filter = parser.or_expr(0)?;
+    match parser.next() {
+        None => Ok(filter),
+        other => Err(FilterError(format!(
+            "expected 'and', 'or' or the end of the filter, not {}",
+            describe(other.as_ref())
+        ))),
     }
 }
 
@@ -312,9 +367,15 @@ impl Condition {
 }
 
 impl Filter {
-    /// Whether `source` satisfies every condition.
+    /// Whether `source` satisfies the filter.
     pub fn matches(&self, source: &SourceEntry) -> bool {
-        self.conditions.iter().all(|c| c.matches(source))
+        match self {
+            Filter::All => true,
+            Filter::Condition(c) => c.matches(source),
+            Filter::And(parts) => parts.iter().all(|p| p.matches(source)),
+            Filter::Or(parts) => parts.iter().any(|p| p.matches(source)),
+            Filter::Not(part) => !part.matches(source),
+        }
     }
 }
 
@@ -323,31 +384,49 @@ pub fn quote(value: &str) -> String {
     format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-impl fmt::Display for Filter {
-    /// The filter in ISC syntax; parsing it gives the same filter back.
+impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let list =
             |vs: &[String]| format!("({})", vs.iter().map(|v| quote(v)).collect::<Vec<_>>().join(", "));
-        let parts: Vec<String> = self
-            .conditions
-            .iter()
-            .map(|c| {
-                let field = match c.field {
-                    Field::Name => "name",
-                    Field::Id => "id",
-                    Field::Features => "features",
-                };
-                let op = match &c.op {
-                    Op::Eq(v) => format!("eq {}", quote(v)),
-                    Op::In(vs) => format!("in {}", list(vs)),
-                    Op::Sw(v) => format!("sw {}", quote(v)),
-                    Op::Co(v) => format!("co {}", quote(v)),
-                    Op::Ca(vs) => format!("ca {}", list(vs)),
-                };
-                format!("{field} {op}")
-            })
-            .collect();
-        f.write_str(&parts.join(" and "))
+        let field = match self.field {
+            Field::Name => "name",
+            Field::Id => "id",
+            Field::Features => "features",
+        };
+        let op = match &self.op {
+            Op::Eq(v) => format!("eq {}", quote(v)),
+            Op::In(vs) => format!("in {}", list(vs)),
+            Op::Sw(v) => format!("sw {}", quote(v)),
+            Op::Co(v) => format!("co {}", quote(v)),
+            Op::Ca(vs) => format!("ca {}", list(vs)),
+        };
+        write!(f, "{field} {op}")
+    }
+}
+
+impl Filter {
+    /// The filter as a part of a larger one: composites in parentheses.
+    fn nested(&self) -> String {
+        match self {
+            Filter::And(_) | Filter::Or(_) => format!("({self})"),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Filter {
+    /// The filter in ISC syntax; parsing it gives the same filter back.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let join = |parts: &[Filter], word: &str| {
+            parts.iter().map(Filter::nested).collect::<Vec<_>>().join(&format!(" {word} "))
+        };
+        match self {
+            Filter::All => Ok(()),
+            Filter::Condition(c) => write!(f, "{c}"),
+            Filter::And(parts) => f.write_str(&join(parts, "and")),
+            Filter::Or(parts) => f.write_str(&join(parts, "or")),
+            Filter::Not(part) => write!(f, "not {}", part.nested()),
+        }
     }
 }
 
@@ -392,8 +471,10 @@ mod tests {
     #[test]
     fn refuses_what_it_does_not_support_with_a_reason() {
         let cases = [
-            ("name eq \"a\" or name eq \"b\"", "'or' is not supported"),
-            ("not name eq \"a\"", "not supported"),
+            ("name eq \"a\" or", "expected a field"),
+            ("not", "expected a field"),
+            ("(name eq \"a\"", "expected ')'"),
+            ("name eq \"a\")", "expected 'and', 'or'"),
             ("type eq \"x\"", "filtering on 'type'"),
             ("name ca (\"x\")", "operator 'ca'"),
             ("features eq \"PASSWORD\"", "use ca"),
@@ -402,7 +483,7 @@ mod tests {
             ("name eq \"a\\n\"", "unknown escape"),
             ("name in (\"a\" \"b\")", "expected ',' or ')'"),
             ("name in ()", "quoted string"),
-            ("(name eq \"a\")", "expected a field"),
+            ("()", "expected a field"),
             ("name eq \"a\" name eq \"b\"", "expected 'and'"),
             ("name eq \"a\" and", "expected a field"),
             ("name", "expected an operator"),
@@ -413,6 +494,27 @@ mod tests {
             assert!(err.0.contains(needle), "{text}: {err}");
         }
         assert!(parse(&"x".repeat(MAX_FILTER_LEN + 1)).is_err());
+        let deep = format!("{}name eq \"a\"{}", "(".repeat(1000), ")".repeat(1000));
+        assert!(parse(&deep).unwrap_err().0.contains("nests deeper"));
+        assert!(parse(&"not ".repeat(1000)).unwrap_err().0.contains("nests deeper"));
+    }
+
+    #[test]
+    fn and_binds_tighter_than_or_and_parentheses_group() {
+        let a = source("A", &["PROVISIONING"]);
+        let b = source("B", &["PASSWORD"]);
+        let c = source("C", &["PASSWORD"]);
+        let check = |text: &str, expect: [bool; 3]| {
+            let f = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!([f.matches(&a), f.matches(&b), f.matches(&c)], expect, "{text}");
+        };
+        // `a or (b and c)`: A matches although it lacks the feature.
+        check("name eq \"A\" or name eq \"B\" and features ca (\"PASSWORD\")", [true, true, false]);
+        check("(name eq \"A\" or name eq \"B\") and features ca (\"PASSWORD\")", [false, true, false]);
+        check("not name eq \"A\"", [false, true, true]);
+        check("not (name eq \"A\" or name eq \"B\")", [false, false, true]);
+        check("NOT features ca (\"PASSWORD\") OR name eq \"C\"", [true, false, true]);
+        check("((name eq \"C\"))", [false, false, true]);
     }
 
     fn value() -> impl Strategy<Value = String> {
@@ -432,6 +534,16 @@ mod tests {
         ]
     }
 
+    fn expression() -> impl Strategy<Value = Filter> {
+        condition().prop_map(Filter::Condition).prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 2..4).prop_map(Filter::And),
+                proptest::collection::vec(inner.clone(), 2..4).prop_map(Filter::Or),
+                inner.prop_map(|f| Filter::Not(Box::new(f))),
+            ]
+        })
+    }
+
     proptest! {
         #[test]
         fn never_panics(text in "\\PC*") {
@@ -443,6 +555,7 @@ mod tests {
             prop_oneof![
                 Just("name".to_string()), Just("features".to_string()), Just("eq".to_string()),
                 Just("in".to_string()), Just("ca".to_string()), Just("and".to_string()),
+                Just("or".to_string()), Just("not".to_string()),
                 Just("(".to_string()), Just(")".to_string()), Just(",".to_string()),
                 Just("\"".to_string()), Just("\\".to_string()), "\\PC{0,4}",
             ],
@@ -453,8 +566,7 @@ mod tests {
         }
 
         #[test]
-        fn rendered_filters_parse_back(conditions in proptest::collection::vec(condition(), 1..5)) {
-            let filter = Filter { conditions };
+        fn rendered_filters_parse_back(filter in expression()) {
             let text = filter.to_string();
             prop_assert_eq!(parse(&text), Ok(filter), "{}", text);
         }

@@ -146,9 +146,25 @@ impl PasswordPolicy {
 ///     r#"name in ("Active Directory", "Workday \"EU\"") and features ca ("PASSWORD")"#
 /// );
 /// ```
+///
+/// An expression given as text ([`SourceFilter::raw`]) is kept whole when
+/// combined: it is put in parentheses, so `and` cannot bind to a part of it.
+///
+/// ```
+/// use psg_ext::SourceFilter;
+/// let f = SourceFilter::raw(r#"name eq "A" or name eq "B""#).and(SourceFilter::password_managed());
+/// assert_eq!(f.to_string(), r#"(name eq "A" or name eq "B") and features ca ("PASSWORD")"#);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFilter {
-    terms: Vec<String>,
+    terms: Vec<Term>,
+}
+
+/// One part of a [`SourceFilter`]: a condition psg built, or a caller's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Term {
+    Built(String),
+    Raw(String),
 }
 
 /// A quoted filter string: `"` and `\` escaped with a backslash.
@@ -172,12 +188,13 @@ fn list<I: IntoIterator<Item = S>, S: AsRef<str>>(values: I) -> String {
 
 impl SourceFilter {
     fn term(text: String) -> Self {
-        SourceFilter { terms: vec![text] }
+        SourceFilter { terms: vec![Term::Built(text)] }
     }
     /// An ISC filter expression as written (e.g. from a command line); not
     /// checked locally: the server answers 400 to what it cannot parse.
+    /// Combined with another filter, it is parenthesized.
     pub fn raw(expression: impl Into<String>) -> Self {
-        Self::term(expression.into())
+        SourceFilter { terms: vec![Term::Raw(expression.into())] }
     }
     /// `name eq "NAME"`.
     pub fn name_eq(name: &str) -> Self {
@@ -220,7 +237,18 @@ impl SourceFilter {
 
 impl fmt::Display for SourceFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.terms.join(" and "))
+        let alone = self.terms.len() == 1;
+        let parts: Vec<std::borrow::Cow<'_, str>> = self
+            .terms
+            .iter()
+            .filter(|t| !matches!(t, Term::Raw(text) if text.trim().is_empty()) || alone)
+            .map(|t| match t {
+                Term::Built(text) => text.as_str().into(),
+                Term::Raw(text) if alone => text.as_str().into(),
+                Term::Raw(text) => format!("({})", text.trim()).into(),
+            })
+            .collect();
+        f.write_str(&parts.join(" and "))
     }
 }
 
@@ -444,6 +472,21 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn a_raw_expression_is_parenthesized_when_combined() {
+        let or = r#"name eq "A" or name eq "B""#;
+        assert_eq!(SourceFilter::raw(or).to_string(), or, "alone it is sent as written");
+        assert_eq!(
+            SourceFilter::raw(or).and(SourceFilter::password_managed()).to_string(),
+            r#"(name eq "A" or name eq "B") and features ca ("PASSWORD")"#
+        );
+        assert_eq!(
+            SourceFilter::password_managed().and(SourceFilter::raw(" ")).to_string(),
+            r#"features ca ("PASSWORD")"#,
+            "a blank expression adds nothing"
+        );
+    }
 
     #[test]
     fn filters_quote_and_join() {

@@ -24,7 +24,7 @@ pub fn plain_is_safe(s: &str) -> bool {
     }
     if first.is_ascii_digit() {
         // 0x1F, 0b101, 0o17, 1e3 are numbers; 2c9180887d9c… (an id) is not.
-        let prefixed = s.len() > 1 && s.starts_with('0') && "xXoObB".contains(&s[1..2]);
+        let prefixed = s.starts_with('0') && s.chars().nth(1).is_some_and(|c| "xXoObB".contains(c));
         return !prefixed
             && s.chars().all(|c| c.is_ascii_alphanumeric())
             && s.chars().any(|c| c.is_ascii_alphabetic() && !"eE".contains(c));
@@ -204,6 +204,18 @@ mod tests {
             assert_eq!(scalar(s), s, "needlessly quoted");
         }
         assert_eq!(scalar("a\u{202e}b\u{200b}c\u{a0}d"), "\"a\\u202eb\\u200bc\\u00a0d\"");
+    }
+
+    #[test]
+    fn a_digit_then_a_multibyte_character_is_quoted_without_panicking() {
+        // Found by the export property test: the second character used to be
+        // taken as a byte slice, which panics inside a multi-byte character.
+        for s in ["0中", "0é", "0\u{1f600}", "1中"] {
+            let text = scalar(s);
+            assert!(text.starts_with('"'), "{s:?} written plain: {text}");
+            let (node, _) = load(&format!("k: {text}\n")).unwrap();
+            assert_eq!(node.get("k").unwrap().as_str(), Some(s), "{text}");
+        }
     }
 
     #[test]
