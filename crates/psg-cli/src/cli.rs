@@ -159,7 +159,7 @@ pub enum SourcesCommand {
         after_help = "Examples:\n  psg sources list --password-managed\n  psg sources list --filter 'name in (\"Active Directory\", \"Workday\")'"
     )]
     List {
-        /// An ISC filter: `eq`, `in`, `sw`, `co` on name and id, `ca` on features, joined by `and`.
+        /// An ISC filter: `eq`, `in`, `sw`, `co` on name and id, `ca` on features, with `and`, `or`, `not`, parentheses.
         #[arg(long, value_name = "EXPR")]
         filter: Option<String>,
         /// Only sources whose passwords can be managed (feature PASSWORD).

@@ -18,7 +18,8 @@
 //!
 //! Lists take `limit` (0–250), `offset` and `count=true` (`X-Total-Count`);
 //! `/sources` also takes `filters` (see [`filters`]: `eq`, `in`, `sw`, `co` on
-//! `name` and `id`, `ca` on `features`, joined by `and`) and `sorters`
+//! `name` and `id`, `ca` on `features`, combined with `and`, `or`, `not` and
+//! parentheses) and `sorters`
 //! (`name`, `-name`, `id`, `-id`). A source is a v3 `Source`, a policy a
 //! `PasswordPolicyV3Dto` with epoch-millisecond dates.
 //!

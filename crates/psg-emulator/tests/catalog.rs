@@ -142,7 +142,7 @@ async fn sources_list_filters_sorts_pages_and_counts() {
     assert!(ids.windows(2).all(|w| w[0] <= w[1]));
     // Refusals.
     for (key, value, needle) in [
-        ("filters", "name eq \"a\" or name eq \"b\"", "'or'"),
+        ("filters", "name eq \"a\" or", "expected a field"),
         ("filters", "type eq \"x\"", "'type'"),
         ("filters", "name eq \"unclosed", "not closed"),
         ("sorters", "created", "'created'"),
