@@ -1,5 +1,8 @@
 //! Listing: one page with its total, or a stream over every page that
 //! prefetches following pages concurrently and still yields in server order.
+//! Each prefetch runs as a task of its own (so its answer is read while the
+//! consumer works on earlier items, within its timeout), at most
+//! `concurrency` at once; dropping the stream cancels them.
 //!
 //! # What offset paging can and cannot promise
 //! The API pages by `offset`/`limit` over a listing that others may change
@@ -209,6 +212,33 @@ fn is_end_of_list_refusal(e: &Error) -> bool {
     }
 }
 
+/// A page fetched by a task of its own; dropping it (the stream was dropped,
+/// or speculative pages were discarded) cancels the task.
+struct Prefetch<T>(tokio::task::JoinHandle<Result<(Vec<T>, Option<u64>), Error>>);
+
+impl<T> std::future::Future for Prefetch<T> {
+    type Output = Result<(Vec<T>, Option<u64>), Error>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx).map(|joined| match joined {
+            Ok(answer) => answer,
+            // A fetch that panicked: let the panic go on in the consumer.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only dropping the handle aborts the task, so this is not reached.
+            Err(_) => Err(Error::Stopped { operation: "list".into(), may_have_acted: false }),
+        })
+    }
+}
+
+impl<T> Drop for Prefetch<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// One fetched page: where it started, how many it asked for, and the answer.
 type PageResult<T> = (u64, u32, Result<(Vec<T>, Option<u64>), Error>);
 
@@ -267,9 +297,14 @@ impl<T: Send + 'static> Pager<T> {
         }
     }
 
+    /// Starts fetching the page at `offset` as a task of its own, so it
+    /// moves on (and its answer is read within its timeout) while the
+    /// consumer is busy with earlier items; at most `concurrency` pages are
+    /// in flight or waiting to be consumed.
     fn schedule(&mut self, offset: u64, size: u32) {
         let fetch = self.fetch.clone();
-        self.inflight.push_back(Box::pin(async move { (offset, size, fetch(size, offset).await) }));
+        let task = Prefetch(tokio::spawn(async move { fetch(size, offset).await }));
+        self.inflight.push_back(Box::pin(async move { (offset, size, task.await) }));
         self.next_to_schedule = offset + u64::from(size);
     }
 

@@ -330,3 +330,52 @@ async fn token_requests_take_no_rate_limit_slot() {
         api_at - token_at
     );
 }
+
+/// Reproduction (issue 21, item 10): prefetched pages were only polled while
+/// the consumer waited for the next item, so a consumer that works per item
+/// (longer than the request timeout) let a prefetched answer sit unread
+/// until its timeout fired, and the page was requested again. The consumer's
+/// per-item work is the scenario here, not a stand-in for synchronisation.
+#[tokio::test]
+async fn a_slow_consumer_makes_no_page_be_requested_twice() {
+    let h = Hostile::start(3, Mode { later_pages_delay: Duration::from_millis(50), ..Mode::default() }).await;
+    let client = builder(&h, 3)
+        .rate_limit(None)
+        .request_timeout(Duration::from_millis(1000))
+        .page_concurrency(4)
+        .build()
+        .unwrap();
+    let mut stream = client.list_groups().limit(1).stream();
+    let mut ids = Vec::new();
+    while let Some(group) = stream.try_next().await.unwrap() {
+        ids.push(group.id);
+        if ids.len() < 3 {
+            tokio::time::sleep(Duration::from_millis(1200)).await; // work on this group
+        }
+    }
+    assert_eq!(ids, h.ids(), "every group once, in order");
+    let queries: Vec<String> = h.api_requests().iter().map(|s| s.query.clone()).collect();
+    let distinct: HashSet<&String> = queries.iter().collect();
+    assert_eq!(distinct.len(), queries.len(), "a page was requested twice: {queries:?}");
+}
+
+/// Dropping a stream cancels its prefetches: a page still waiting for a
+/// rate-limit slot when the stream is dropped is never sent.
+#[tokio::test]
+async fn dropping_a_stream_stops_its_prefetches() {
+    let h = Hostile::start(40, Mode::default()).await;
+    let window = Duration::from_millis(400);
+    let client = builder(&h, 1)
+        .rate_limit(Some(RateLimit::new(1, window).unwrap()))
+        .page_concurrency(2)
+        .build()
+        .unwrap();
+    let mut stream = client.list_groups().limit(10).stream();
+    assert!(stream.try_next().await.unwrap().is_some());
+    // The first page took the only slot; the prefetches wait for the next.
+    drop(stream);
+    let before = h.api_requests().len();
+    tokio::time::sleep(window * 3).await; // long enough for a surviving prefetch to be sent
+    let seen: Vec<String> = h.api_requests().iter().map(|s| s.query.clone()).collect();
+    assert_eq!((before, seen.len()), (1, 1), "only the first page was ever sent: {seen:?}");
+}

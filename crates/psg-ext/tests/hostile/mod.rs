@@ -61,6 +61,8 @@ pub struct Mode {
     /// Answers given, in order, to the next API requests instead of the
     /// normal one (see [`Canned`]).
     pub canned: Vec<Canned>,
+    /// Delay before answering a list request at an offset past 0.
+    pub later_pages_delay: Duration,
 }
 
 /// One answer the server gives instead of the normal one.
@@ -129,6 +131,7 @@ impl Default for Mode {
             endless_token_body: false,
             huge_body: false,
             canned: Vec::new(),
+            later_pages_delay: Duration::ZERO,
         }
     }
 }
@@ -315,6 +318,10 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
         return Ok(r);
     }
     let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let delay = state.lock().unwrap().mode.later_pages_delay;
+    if !delay.is_zero() && method == Method::GET && query_value(&query, "offset").unwrap_or(0) > 0 {
+        tokio::time::sleep(delay).await;
+    }
     let mut s = state.lock().unwrap();
     let record = |status: u16, s: &mut State| {
         s.seen.push(Seen {
