@@ -375,62 +375,20 @@ async fn dotted_400_server() -> String {
 
 /// The same small API, issuing `token` from its token endpoint.
 async fn api_server(token: &str) -> String {
-    let token_body = format!(r#"{{"access_token":"{token}","token_type":"bearer","expires_in":3600}}"#);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let Ok((socket, _)) = listener.accept().await else { return };
-            let token_body = token_body.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut reader = BufReader::new(read);
-                loop {
-                    let mut head = Vec::new();
-                    let mut line = String::new();
-                    let mut length = 0usize;
-                    loop {
-                        line.clear();
-                        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap_or(0);
-                        }
-                        head.push(line.clone());
-                    }
-                    let mut body = vec![0; length];
-                    tokio::io::AsyncReadExt::read_exact(&mut reader, &mut body).await.unwrap();
-                    let first = head.first().cloned().unwrap_or_default();
-                    let group =
-                        r#"{"id":"g1","name":"Finance","passwordPolicyId":"p1","sourceIds":["s1","s2"]}"#;
-                    let (status, text) = if first.contains("/oauth/token") {
-                        ("200 OK", token_body.clone())
-                    } else if first.starts_with("GET") && first.contains("password-sync-groups?") {
-                        ("200 OK", format!("[{group}]"))
-                    } else if first.starts_with("GET") {
-                        ("200 OK", group.to_string())
-                    } else {
-                        (
-                            "400 Bad Request",
-                            r#"{"detailCode":"400.1 Bad Request Content","trackingId":"t123","messages":[{"locale":"en-US","localeOrigin":"DEFAULT","text":"The request was syntactically correct but its content is semantically invalid."}],"causes":[{"locale":"en-US","localeOrigin":"DEFAULT","text":"sourceIds must name password-managed sources."}]}"#.to_string(),
-                        )
-                    };
-                    let response = format!(
-                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nx-total-count: 1\r\ncontent-length: {}\r\n\r\n{text}",
-                        text.len()
-                    );
-                    if write.write_all(response.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
+    canned_api(token, |first| {
+        let group = r#"{"id":"g1","name":"Finance","passwordPolicyId":"p1","sourceIds":["s1","s2"]}"#;
+        if first.starts_with("GET") && first.contains("password-sync-groups?") {
+            ("200 OK", format!("[{group}]"))
+        } else if first.starts_with("GET") {
+            ("200 OK", group.to_string())
+        } else {
+            (
+                "400 Bad Request",
+                r#"{"detailCode":"400.1 Bad Request Content","trackingId":"t123","messages":[{"locale":"en-US","localeOrigin":"DEFAULT","text":"The request was syntactically correct but its content is semantically invalid."}],"causes":[{"locale":"en-US","localeOrigin":"DEFAULT","text":"sourceIds must name password-managed sources."}]}"#.to_string(),
+            )
         }
-    });
-    base
+    })
+    .await
 }
 
 fn no_doubled_punctuation(text: &str) {

@@ -85,3 +85,63 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+/// What a [`canned_api`] answers to one request line (`GET /beta/... HTTP/1.1`):
+/// status line (`200 OK`) and JSON body.
+pub type Answer = (&'static str, String);
+
+/// A tiny API on a free loopback port: the token endpoint issues `token`,
+/// every other request is answered by `respond` from its request line (with
+/// `X-Total-Count: 1`). For answers the emulator never gives.
+pub async fn canned_api(token: &str, respond: impl Fn(&str) -> Answer + Send + Sync + 'static) -> String {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let token_body = format!(r#"{{"access_token":"{token}","token_type":"bearer","expires_in":3600}}"#);
+    let respond = std::sync::Arc::new(respond);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else { return };
+            let (token_body, respond) = (token_body.clone(), respond.clone());
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut reader = BufReader::new(read);
+                loop {
+                    let (mut first, mut line, mut length) = (String::new(), String::new(), 0usize);
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        if first.is_empty() {
+                            first = line.clone();
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).await.is_err() {
+                        return;
+                    }
+                    let (status, text) = if first.contains("/oauth/token") {
+                        ("200 OK", token_body.clone())
+                    } else {
+                        respond(&first)
+                    };
+                    let response = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nx-total-count: 1\r\ncontent-length: {}\r\n\r\n{text}",
+                        text.len()
+                    );
+                    if write.write_all(response.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    base
+}

@@ -15,7 +15,7 @@ use crate::gitops::execute;
 use crate::gitops::plan::{Action, Plan, plan};
 use crate::gitops::planfile::{self, FORMAT, SavedPlan};
 use crate::gitops::resolve::{self, Resolution};
-use crate::gitops::snapshot::{fingerprint, list_with_retry};
+use crate::gitops::snapshot::{fingerprint, list_complete};
 use crate::gitops::tenant::Group;
 use crate::groups_cmd::confirm;
 
@@ -36,7 +36,7 @@ pub async fn export(
     portable: bool,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let groups = list_with_retry(client, "listing the groups").await?;
+    let groups = list_complete(client, "listing the groups").await?;
     for (name, ids) in duplicate_names(&groups) {
         eprintln!(
             "warning: {} groups are named {name:?} ({}); the exported file will not plan until each name is unique",
@@ -113,7 +113,7 @@ pub async fn run_plan(
     let file = crate::stdio::shown(&args.file);
     let mut desired = desired::load(&args.file)?;
     let resolution = resolve::resolve(client, &file, &mut desired).await?;
-    let actual = list_with_retry(client, "listing the groups").await?;
+    let actual = list_complete(client, "listing the groups").await?;
     let plan = compute(&desired, &actual, args.prune)?;
     if deletes_every_group(plan.counts().delete, actual.len()) {
         eprintln!(
@@ -276,7 +276,7 @@ pub async fn run_apply(
         (Some(path), _) => {
             let saved = planfile::load(path)?;
             check_target(path, &saved, client)?;
-            let actual = list_with_retry(client, "listing the groups").await?;
+            let actual = list_complete(client, "listing the groups").await?;
             let now =
                 fingerprint(client.config().base_url(), client.config().api_version().as_str(), &actual);
             if now != saved.fingerprint {
@@ -295,7 +295,7 @@ pub async fn run_apply(
         (None, Some(path)) => {
             let mut desired = desired::load(path)?;
             let resolution = resolve::resolve(client, &path.display().to_string(), &mut desired).await?;
-            let actual = list_with_retry(client, "listing the groups").await?;
+            let actual = list_complete(client, "listing the groups").await?;
             let plan = compute(&desired, &actual, args.prune)?;
             if json {
                 print_resolution(&mut std::io::stderr(), &resolution)?;

@@ -17,6 +17,13 @@ pub async fn policies(ctx: &Context, command: PoliciesCommand, out: &mut impl Wr
     let PoliciesCommand::List = command;
     let client = ctx.client()?;
     let policies: Vec<PasswordPolicy> = client.list_password_policies().stream().try_collect().await?;
+    for p in policies.iter().filter(|p| !p.missing_fields().is_empty()) {
+        eprintln!(
+            "warning: password policy {} was sent without {} (shown empty); portable files cannot name it",
+            p.id,
+            p.missing_fields().join(" and ")
+        );
+    }
     let wide = ctx.format == OutputFormat::Wide;
     let mut columns = vec![
         Column::new("ID", Fit::Whole),

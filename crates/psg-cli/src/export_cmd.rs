@@ -12,7 +12,7 @@ use crate::apply::duplicate_names;
 use crate::cli::OutputFormat;
 use crate::failure::Failure;
 use crate::gitops::desired;
-use crate::gitops::snapshot::list_with_retry;
+use crate::gitops::snapshot::list_complete;
 use crate::gitops::{planfile, resolve};
 
 /// The format `export` writes for `-o` (`None`: not given): YAML or JSON; anything else is refused.
@@ -35,7 +35,7 @@ pub async fn run(
     format: OutputFormat,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let groups = list_with_retry(client, "listing the groups").await?;
+    let groups = list_complete(client, "listing the groups").await?;
     for (name, ids) in duplicate_names(&groups) {
         eprintln!(
             "warning: {} groups are named {} ({}); the exported file will not plan until each name is unique",

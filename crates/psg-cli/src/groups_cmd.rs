@@ -41,6 +41,18 @@ fn read_group_file(path: &Path) -> Result<GroupSpec, Failure> {
     Ok(GroupSpec::new(parsed.name).password_policy(parsed.password_policy_id).with_sources(parsed.source_ids))
 }
 
+/// One warning line per group the server sent without a field the spec
+/// leaves optional: it is shown with that field empty.
+fn warn_incomplete(groups: &[psg_ext::Group]) {
+    for g in groups.iter().filter(|g| !g.is_complete()) {
+        eprintln!(
+            "warning: group {} was sent without {} (shown empty); export, plan and apply stop on it until it has one",
+            g.id,
+            g.missing_fields().join(" and ")
+        );
+    }
+}
+
 /// Runs a `groups` subcommand.
 pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) -> Result<(), Failure> {
     let client = ctx.client()?;
@@ -56,6 +68,7 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                 list_all(ctx, &client, limit, offset, out).await
             } else {
                 let page = client.list_groups().limit(limit).offset(offset).page().await?;
+                warn_incomplete(&page.items);
                 let labels = names::labels_for_format(&client, ctx.format, &page.items).await;
                 output::print_groups(out, ctx.format, &page.items, &labels)?;
                 out.flush()?;
@@ -74,6 +87,7 @@ pub async fn run(ctx: &Context, command: GroupsCommand, out: &mut impl Write) ->
                 (None, None) => return Err(Failure::usage("give the group's id, or --name NAME")),
             };
             let group = client.get_group(&id).await?;
+            warn_incomplete(std::slice::from_ref(&group));
             let labels = names::labels_for_format(&client, ctx.format, std::slice::from_ref(&group)).await;
             output::print_group(out, ctx.format, &group, &labels)
         }
@@ -226,6 +240,7 @@ async fn list_all(
     while let Some(item) = stream.next().await {
         let group = item.inspect_err(|_| bar.abandon())?;
         bar.inc(1);
+        warn_incomplete(std::slice::from_ref(&group));
         if ctx.format == OutputFormat::Ndjson {
             output::print_ndjson(out, &group)?;
         } else {
@@ -257,6 +272,7 @@ async fn list_filtered(
     let mut stream = client.list_groups().offset(offset).stream();
     while let Some(group) = stream.try_next().await? {
         read += 1;
+        warn_incomplete(std::slice::from_ref(&group));
         let policy_ok = policy.as_ref().is_none_or(|p| &group.password_policy_id == p);
         if policy_ok && sources.iter().all(|s| group.source_ids.contains(s)) {
             matched += 1;

@@ -96,7 +96,8 @@ impl Source {
 pub struct PasswordPolicy {
     /// The policy's id.
     pub id: String,
-    /// Its name.
+    /// Its name (empty when the server sent none: see
+    /// [`PasswordPolicy::missing_fields`]).
     pub name: String,
     /// Description, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,9 +110,18 @@ pub struct PasswordPolicy {
     /// (upstream sends a number although it declares a date).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated_ms: Option<i64>,
+    /// API names of the fields the server left out (the spec leaves `name` optional).
+    #[serde(skip)]
+    missing: Vec<&'static str>,
 }
 
 impl PasswordPolicy {
+    /// API names of the fields the server left out (`name`), empty for a
+    /// complete policy: such a policy is listed, and cannot be found by name.
+    pub fn missing_fields(&self) -> &[&'static str] {
+        &self.missing
+    }
+
     fn from_wire(p: PasswordPolicyV3Dto, operation: &'static str) -> Result<PasswordPolicy, Error> {
         let missing = |field: &str| Error::Decode {
             operation,
@@ -121,7 +131,8 @@ impl PasswordPolicy {
         };
         Ok(PasswordPolicy {
             id: p.id.filter(|i| !i.is_empty()).ok_or_else(|| missing("id"))?,
-            name: p.name.ok_or_else(|| missing("name"))?,
+            missing: if p.name.is_none() { vec!["name"] } else { Vec::new() },
+            name: p.name.unwrap_or_default(),
             description: p.description,
             source_ids: p.source_ids,
             default_policy: p.default_policy,

@@ -13,24 +13,83 @@ use crate::error::Error;
 ///
 /// Serializes with the API's field names (`passwordPolicyId`, `sourceIds`,
 /// timestamps as RFC 3339), so JSON written by psg reads like the API's.
+///
+/// The spec leaves `name` and `passwordPolicyId` optional: a group the
+/// server sent without one is still listed, with the field empty and named
+/// by [`Group::missing_fields`] (and left out again when serialized), so a
+/// caller can show it and refuse to reason about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(from = "GroupJson", into = "GroupJson")]
 #[non_exhaustive]
 pub struct Group {
     /// The group's id.
     pub id: String,
-    /// Display name.
+    /// Display name (empty when the server sent none: see [`Group::missing_fields`]).
     pub name: String,
-    /// Id of the password policy.
+    /// Id of the password policy (empty when the server sent none).
     pub password_policy_id: String,
     /// Ids of the sources whose passwords are kept in sync.
     pub source_ids: Vec<String>,
     /// When the group was created, if the server said.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339")]
     pub created: Option<SystemTime>,
     /// When the group was last changed, if the server said.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339")]
     pub modified: Option<SystemTime>,
+    /// API names of the fields the server left out.
+    missing: Vec<&'static str>,
+}
+
+/// [`Group`] on the wire: optional fields as the spec has them.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupJson {
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password_policy_id: Option<String>,
+    #[serde(default)]
+    source_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339")]
+    created: Option<SystemTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339")]
+    modified: Option<SystemTime>,
+}
+
+impl From<GroupJson> for Group {
+    fn from(j: GroupJson) -> Self {
+        let mut missing = Vec::new();
+        let mut take = |value: Option<String>, field: &'static str| {
+            value.unwrap_or_else(|| {
+                missing.push(field);
+                String::new()
+            })
+        };
+        let name = take(j.name, "name");
+        let password_policy_id = take(j.password_policy_id, "passwordPolicyId");
+        Group {
+            id: j.id,
+            name,
+            password_policy_id,
+            source_ids: j.source_ids,
+            created: j.created,
+            modified: j.modified,
+            missing,
+        }
+    }
+}
+
+impl From<Group> for GroupJson {
+    fn from(g: Group) -> Self {
+        let keep = |value: String, field: &str| (!g.missing.contains(&field)).then_some(value);
+        GroupJson {
+            name: keep(g.name.clone(), "name"),
+            password_policy_id: keep(g.password_policy_id.clone(), "passwordPolicyId"),
+            id: g.id,
+            source_ids: g.source_ids,
+            created: g.created,
+            modified: g.modified,
+        }
+    }
 }
 
 impl Group {
@@ -53,26 +112,50 @@ impl Group {
             source_ids: source_ids.into_iter().map(Into::into).collect(),
             created: None,
             modified: None,
+            missing: Vec::new(),
         }
     }
 
-    /// Converts a group the server sent; a missing field is a decode error
-    /// naming it (`operation` is the operation that returned it).
+    /// API names of the fields the server left out (`name`,
+    /// `passwordPolicyId`), empty for a complete group. Such a group is
+    /// listed so that it can be shown; do not plan changes from it.
+    ///
+    /// ```
+    /// let g: psg_ext::Group = serde_json::from_str(r#"{"id":"g1","name":"A","sourceIds":[]}"#).unwrap();
+    /// assert_eq!(g.missing_fields(), ["passwordPolicyId"]);
+    /// assert_eq!(serde_json::to_string(&g).unwrap(), r#"{"id":"g1","name":"A","sourceIds":[]}"#);
+    /// ```
+    pub fn missing_fields(&self) -> &[&'static str] {
+        &self.missing
+    }
+
+    /// Whether the server sent every field ([`Group::missing_fields`] is empty).
+    pub fn is_complete(&self) -> bool {
+        self.missing.is_empty()
+    }
+
+    /// Converts a group the server sent. Without an id it cannot be told
+    /// apart from any other: a decode error naming the field (`operation` is
+    /// the operation that returned it). Other missing fields are recorded
+    /// in [`Group::missing_fields`].
     pub(crate) fn from_wire(wire: PasswordSyncGroup, operation: &'static str) -> Result<Group, Error> {
-        let missing = |field: &str| Error::Decode {
+        let id = wire.id.filter(|s| !s.is_empty()).ok_or_else(|| Error::Decode {
             operation,
             status: reqwest::StatusCode::OK,
-            message: format!("a password sync group without `{field}`"),
+            message: format!(
+                "a password sync group without `id` (named {:?})",
+                wire.name.as_deref().unwrap_or_default()
+            ),
             cause: None,
-        };
-        Ok(Group {
-            id: wire.id.filter(|s| !s.is_empty()).ok_or_else(|| missing("id"))?,
-            name: wire.name.ok_or_else(|| missing("name"))?,
-            password_policy_id: wire.password_policy_id.ok_or_else(|| missing("passwordPolicyId"))?,
+        })?;
+        Ok(Group::from(GroupJson {
+            id,
+            name: wire.name,
+            password_policy_id: wire.password_policy_id,
             source_ids: wire.source_ids,
             created: wire.created.map(SystemTime::from),
             modified: wire.modified.map(SystemTime::from),
-        })
+        }))
     }
 }
 
@@ -220,17 +303,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_group_without_a_required_field_is_a_decode_error_naming_it() {
+    fn a_group_without_optional_fields_is_kept_and_says_which() {
         let wire = PasswordSyncGroup {
             id: Some("g1".into()),
             name: None,
-            password_policy_id: Some("p".into()),
-            source_ids: vec![],
+            password_policy_id: None,
+            source_ids: vec!["s1".into()],
             created: None,
             modified: None,
         };
-        let e = Group::from_wire(wire, "getPasswordSyncGroup").unwrap_err().to_string();
-        assert!(e.contains("`name`") && e.contains("getPasswordSyncGroup"), "{e}");
+        let g = Group::from_wire(wire.clone(), "getPasswordSyncGroup").unwrap();
+        assert_eq!(g.missing_fields(), ["name", "passwordPolicyId"]);
+        assert!(!g.is_complete());
+        assert_eq!((g.name.as_str(), g.password_policy_id.as_str()), ("", ""));
+        assert_eq!(serde_json::to_string(&g).unwrap(), r#"{"id":"g1","sourceIds":["s1"]}"#);
+        let e = Group::from_wire(PasswordSyncGroup { id: None, ..wire }, "getPasswordSyncGroup")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`id`") && e.contains("getPasswordSyncGroup"), "{e}");
+        assert!(Group::new("g", "A", "p", ["s1", "s2"]).is_complete());
     }
 
     #[test]

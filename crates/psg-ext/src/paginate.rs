@@ -214,10 +214,14 @@ fn is_end_of_list_refusal(e: &Error) -> bool {
 
 /// A page fetched by a task of its own; dropping it (the stream was dropped,
 /// or speculative pages were discarded) cancels the task.
-struct Prefetch<T>(tokio::task::JoinHandle<Result<(Vec<T>, Option<u64>), Error>>);
+struct Prefetch<T>(tokio::task::JoinHandle<PageAnswer<T>>);
+
+/// What one page fetch ends with: the items and the total the server
+/// announced, if any.
+type PageAnswer<T> = Result<(Vec<T>, Option<u64>), Error>;
 
 impl<T> std::future::Future for Prefetch<T> {
-    type Output = Result<(Vec<T>, Option<u64>), Error>;
+    type Output = PageAnswer<T>;
 
     fn poll(
         mut self: std::pin::Pin<&mut Self>,

@@ -134,7 +134,8 @@ pub async fn names_for(client: &Client, groups: &[crate::gitops::tenant::Group])
     let mut names = Names::default();
     let policy_counts = count(policies.iter().map(|p| p.name.as_str()));
     for p in &policies {
-        if policy_counts.get(p.name.as_str()) == Some(&1) {
+        // A policy the server sent without a name cannot be named in a file.
+        if p.missing_fields().is_empty() && policy_counts.get(p.name.as_str()) == Some(&1) {
             names.policies.insert(p.id.clone(), p.name.clone());
         }
     }
@@ -175,7 +176,7 @@ pub fn match_names(
     sources: &[Source],
 ) -> (Resolution, Vec<String>) {
     let mut policies_by_name: BTreeMap<&str, Vec<&PasswordPolicy>> = BTreeMap::new();
-    for p in policies {
+    for p in policies.iter().filter(|p| p.missing_fields().is_empty()) {
         policies_by_name.entry(p.name.as_str()).or_default().push(p);
     }
     let mut sources_by_name: BTreeMap<&str, Vec<&Source>> = BTreeMap::new();

@@ -18,13 +18,56 @@ const RELISTS: u32 = 5;
 /// tried as a whole as many times as the client tries each request
 /// (`--max-attempts`) and reported as the listing (`what`), never as the
 /// change that needed it.
+///
+/// A group the server sent without a name or policy is kept (read-only
+/// commands show it); commands that plan from the listing use
+/// [`list_complete`].
 pub async fn list_with_retry(client: &Client, what: &str) -> Result<Vec<Group>, Failure> {
+    let groups = list_raw(client, what).await.map_err(|(f, _)| f)?;
+    Ok(groups.iter().map(Group::from).collect())
+}
+
+/// [`list_with_retry`] for export, plan and apply: a group the server sent
+/// without a name or policy stops them, naming it (they cannot reason
+/// about it).
+pub async fn list_complete(client: &Client, what: &str) -> Result<Vec<Group>, Failure> {
     list_classified(client, what).await.map_err(|(f, _)| f)
 }
 
-/// [`list_with_retry`], with what the last failure means (a refused
+/// [`list_complete`], with what the last failure means (a refused
 /// credential stops an apply; other failures may pass).
 pub async fn list_classified(client: &Client, what: &str) -> Result<Vec<Group>, (Failure, Failed)> {
+    let groups = list_raw(client, what).await?;
+    require_complete(&groups).map_err(|f| (f, Failed::Refused))?;
+    Ok(groups.iter().map(Group::from).collect())
+}
+
+/// One error naming every group that lacks a field psg needs to plan.
+pub fn require_complete(groups: &[psg_ext::Group]) -> Result<(), Failure> {
+    let incomplete: Vec<String> = groups
+        .iter()
+        .filter(|g| !g.is_complete())
+        .map(|g| {
+            let label = if g.name.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", crate::output::quoted(&g.name))
+            };
+            format!("group {}{label} has no {}", g.id, g.missing_fields().join(" and no "))
+        })
+        .collect();
+    if incomplete.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::api(format!(
+        "{}: psg cannot export or plan with a group it cannot read whole; give it the missing field \
+         (psg groups update ID --name NAME --policy POLICY, or in the web console) and run again; nothing was written",
+        incomplete.join("; ")
+    )))
+}
+
+/// The listing itself, retried (see [`list_with_retry`]).
+async fn list_raw(client: &Client, what: &str) -> Result<Vec<psg_ext::Group>, (Failure, Failed)> {
     let limit = client.config().retry().attempts().max(1);
     let mut tries = 0;
     let mut changed = 0;

@@ -56,9 +56,8 @@ fn spec(f: &Fields) -> GroupSpec {
 /// Every group of the tenant (one listing, the client's own retries). A
 /// listing during which the total changed ends with
 /// [`Error::ListingChanged`]: offset paging may have missed a group.
-pub async fn list_all(client: &Client) -> Result<Vec<Group>, Error> {
-    let all: Vec<psg_ext::Group> = client.list_groups().fail_on_change(true).stream().try_collect().await?;
-    Ok(all.iter().map(Group::from).collect())
+pub async fn list_all(client: &Client) -> Result<Vec<psg_ext::Group>, Error> {
+    client.list_groups().fail_on_change(true).stream().try_collect().await
 }
 
 /// Creates a group.
