@@ -8,9 +8,14 @@
 //! * **Sources** (`openapi/sources.yaml`): list (with `filters`, `sorters`),
 //!   get.
 //!
-//! One [`Client`] holds every operation. Paths are relative: the API version
-//! is chosen by the base URL it is given (`https://{tenant}.api.identitynow.com/beta`,
-//! `.../v3`, ...). Every operation runs the same [`hooks`].
+//! and the same operations in SailPoint's per-service layout, from the
+//! `*-v1.yaml` fragments (methods ending in `_v1`, paths such as
+//! `/password-sync-groups/v1`, the same Rust types).
+//!
+//! One [`Client`] holds every operation. Paths are relative to the base URL:
+//! for the prefixed versions it carries the version
+//! (`https://{tenant}.api.identitynow.com/beta`, `.../v3`, ...); for the
+//! `_v1` methods it is the tenant root. Every operation runs the same [`hooks`].
 //!
 //! Most users want `psg-ext`, which adds authentication, retries, rate
 //! limiting, paging streams and typed errors on top of this crate.
