@@ -1,7 +1,7 @@
 //! Sources and password policies, read-only: what a portable group names.
 //!
 //! Both are read from the GA API (`/v3`, or the version the client is set
-//! to when that is v3 or later; with the default `beta`, `/v3`).
+//! to when that is v3 or later or v1; with the default `beta`, `/v3`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,30 +20,35 @@ const LIST_SOURCES: Operation = Operation {
     id: "listSources",
     resource: Resource::Sources,
     method: "GET",
-    path: "/sources",
+    item: false,
     idempotency: Idempotency::Idempotent,
 };
 const GET_SOURCE: Operation = Operation {
     id: "getSource",
     resource: Resource::Sources,
     method: "GET",
-    path: "/sources/{id}",
+    item: true,
     idempotency: Idempotency::Idempotent,
 };
 const LIST_POLICIES: Operation = Operation {
     id: "listPasswordPolicies",
     resource: Resource::PasswordPolicies,
     method: "GET",
-    path: "/password-policies",
+    item: false,
     idempotency: Idempotency::Idempotent,
 };
 const GET_POLICY: Operation = Operation {
     id: "getPasswordPolicyById",
     resource: Resource::PasswordPolicies,
     method: "GET",
-    path: "/password-policies/{id}",
+    item: true,
     idempotency: Idempotency::Idempotent,
 };
+
+/// The value of `X-SailPoint-Experimental` that the per-service layout's
+/// policy operations require (the request hook sends the same header, from
+/// [`crate::ApiVersion::headers`], on every version that needs it).
+const EXPERIMENTAL: &str = "true";
 
 /// The feature a source needs to join a password sync group.
 pub const PASSWORD_FEATURE: &str = "PASSWORD";
@@ -404,7 +409,11 @@ impl Client {
         }
         let generated = &self.inner.sources;
         let op = Op { operation: &GET_SOURCE, group_id: Some(id), creating: None };
-        let reply = self.call(op, || generated.get_source(id)).await?;
+        let v1 = self.per_service();
+        let send = move || async move {
+            if v1 { generated.get_source_v1(id).await } else { generated.get_source(id).await }
+        };
+        let reply = self.call(op, send).await?;
         Source::from_wire(reply.into_value(GET_SOURCE.id)?.into_inner(), GET_SOURCE.id)
     }
 
@@ -420,7 +429,15 @@ impl Client {
         }
         let generated = &self.inner.policies;
         let op = Op { operation: &GET_POLICY, group_id: Some(id), creating: None };
-        let reply = self.call(op, || generated.get_password_policy_by_id(id)).await?;
+        let v1 = self.per_service();
+        let send = move || async move {
+            if v1 {
+                generated.get_password_policy_by_id_v1(id, EXPERIMENTAL).await
+            } else {
+                generated.get_password_policy_by_id(id).await
+            }
+        };
+        let reply = self.call(op, send).await?;
         PasswordPolicy::from_wire(reply.into_value(GET_POLICY.id)?.into_inner(), GET_POLICY.id)
     }
 
@@ -433,17 +450,15 @@ impl Client {
         let (limit, offset) = paging(limit, offset)?;
         let generated = &self.inner.sources;
         let op = Op { operation: &LIST_SOURCES, group_id: None, creating: None };
+        let (v1, filter) = (self.per_service(), filter.as_deref());
         let response = self
-            .call(op, || {
-                generated.list_sources(
-                    Some(true),
-                    filter.as_deref(),
-                    None,
-                    None,
-                    Some(limit),
-                    Some(offset),
-                    None,
-                )
+            .call(op, move || async move {
+                let (count, limit, offset) = (Some(true), Some(limit), Some(offset));
+                if v1 {
+                    generated.list_sources_v1(count, filter, None, None, limit, offset, None).await
+                } else {
+                    generated.list_sources(count, filter, None, None, limit, offset, None).await
+                }
             })
             .await?
             .into_value(LIST_SOURCES.id)?;
@@ -464,8 +479,16 @@ impl Client {
         let (limit, offset) = paging(limit, offset)?;
         let generated = &self.inner.policies;
         let op = Op { operation: &LIST_POLICIES, group_id: None, creating: None };
+        let v1 = self.per_service();
         let response = self
-            .call(op, || generated.list_password_policies(Some(true), Some(limit), Some(offset)))
+            .call(op, move || async move {
+                let (count, limit, offset) = (Some(true), Some(limit), Some(offset));
+                if v1 {
+                    generated.list_password_policies_v1(count, limit, offset, EXPERIMENTAL).await
+                } else {
+                    generated.list_password_policies(count, limit, offset).await
+                }
+            })
             .await?
             .into_value(LIST_POLICIES.id)?;
         let total = total_of(response.headers());

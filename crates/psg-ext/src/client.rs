@@ -194,7 +194,9 @@ pub(crate) struct Operation {
     /// What it works on: decides its path prefix, headers and scope.
     pub resource: Resource,
     pub method: &'static str,
-    pub path: &'static str,
+    /// On one item (`{id}` in the path) rather than the collection; the path
+    /// itself comes from [`crate::ApiVersion::path`].
+    pub item: bool,
     pub idempotency: Idempotency,
 }
 
@@ -359,14 +361,20 @@ impl Client {
     }
 
     /// Runs one operation with rate limiting, auth and retries.
+    /// Whether operations go to the per-service layout's `…_v1` methods.
+    pub(crate) fn per_service(&self) -> bool {
+        self.inner.config.api_version().layout() == crate::config::Layout::PerService
+    }
+
     pub(crate) async fn call<T, F, Fut>(&self, op: Op<'_>, send: F) -> Result<Reply<T>, Error>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, psg_client::Error<ApiErrorBody>>>,
     {
-        let Operation { id, method, path, resource, .. } = op.operation;
+        let Operation { id, method, resource, item, .. } = op.operation;
+        let path = self.inner.config.api_version().path(*resource, *item);
         // Shown from -vv on (debug); -v has one line per request without it.
-        let span = tracing::debug_span!("psg.operation", op = id, ?resource, method = method, path = path);
+        let span = tracing::debug_span!("psg.operation", op = id, ?resource, method = method, path = %path);
         self.call_inner(&op, send).instrument(span).await
     }
 
@@ -398,7 +406,10 @@ impl Client {
             }
             let elapsed_ms = started.elapsed().as_millis() as u64;
             let method = op.operation.method;
-            let path = slot.path.as_deref().unwrap_or(op.operation.path);
+            let path = match &slot.path {
+                Some(sent) => sent.clone(),
+                None => inner.config.api_version().path(op.operation.resource, op.operation.item),
+            };
             let failure = match result {
                 Ok(value) => {
                     inner.budget.on_success();
@@ -598,6 +609,17 @@ fn into_error(failure: AttemptFailure, op: &Op<'_>, attempts: u32, config: &Conf
             Error::BodyTooLarge { operation, status, limit: psg_client::hooks::MAX_BODY_BYTES }
         }
     };
+    // A 404 on a collection says nothing about an id: the path is not served.
+    if status == Some(reqwest::StatusCode::NOT_FOUND) && !op.operation.item {
+        let version = config.api_version();
+        return Error::VersionNotServed {
+            operation,
+            path: version.path(op.operation.resource, false),
+            version,
+            suggestion: version.alternative(),
+            cause: Box::new(error),
+        };
+    }
     match op.creating {
         // A create the server may have carried out: its outcome is unknown,
         // whatever the error says, and it must not look retryable.

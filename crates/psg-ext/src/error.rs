@@ -268,6 +268,28 @@ pub enum Error {
         cause: Box<Error>,
     },
 
+    /// 404 on a collection path (a list or a create, not an id): the tenant
+    /// does not serve this API version's path, e.g. a tenant without
+    /// `/beta/password-sync-groups`. The message names the path and the
+    /// version to try instead, and keeps the server's answer (`cause`).
+    #[error("this tenant does not serve {path}; try --api-version {suggestion} ({cause})")]
+    #[non_exhaustive]
+    VersionNotServed {
+        /// Operation that failed.
+        operation: &'static str,
+        /// The path that answered 404, from the tenant root, e.g.
+        /// `/beta/password-sync-groups`.
+        path: String,
+        /// The version the client was set to.
+        version: crate::ApiVersion,
+        /// The version of the other layout, to try instead.
+        suggestion: crate::ApiVersion,
+        /// The 404 as the server gave it ([`Error::Api`] or
+        /// [`Error::UnexpectedResponse`]). Shown in the message, so not
+        /// also returned as `source()`.
+        cause: Box<Error>,
+    },
+
     /// A success response whose body did not decode.
     #[error("{operation} answered HTTP {} with a body psg cannot decode: {message}", status.as_u16())]
     #[non_exhaustive]
@@ -384,9 +406,16 @@ fn describe_unknown_create(name: &str, status: Option<StatusCode>, cause: &Error
 }
 
 impl Error {
-    /// True for a 404.
+    /// True for a 404 on an id. A 404 on a collection path is
+    /// [`Error::VersionNotServed`] instead ([`Error::is_version_not_served`]).
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
+    }
+
+    /// True when the tenant does not serve the path of the version the
+    /// client was set to ([`Error::VersionNotServed`]).
+    pub fn is_version_not_served(&self) -> bool {
+        matches!(self, Error::VersionNotServed { .. })
     }
 
     /// True when the request timed out.
@@ -428,6 +457,7 @@ impl Error {
             | Error::BodyTooLarge { status, .. } => Some(*status),
             Error::Auth { status, .. } => *status,
             Error::CreateOutcomeUnknown { status, .. } => *status,
+            Error::VersionNotServed { .. } => Some(StatusCode::NOT_FOUND),
             _ => None,
         }
     }
@@ -446,7 +476,9 @@ impl Error {
         match self {
             Error::Api(e) => e.tracking_id.as_deref(),
             Error::NotFound { detail, .. } => detail.tracking_id.as_deref(),
-            Error::CreateOutcomeUnknown { cause, .. } => cause.tracking_id(),
+            Error::CreateOutcomeUnknown { cause, .. } | Error::VersionNotServed { cause, .. } => {
+                cause.tracking_id()
+            }
             _ => None,
         }
     }
@@ -467,7 +499,9 @@ impl Error {
         match self {
             Error::Api(e) => Some(e),
             Error::NotFound { detail, .. } => Some(detail),
-            Error::CreateOutcomeUnknown { cause, .. } => cause.api_error(),
+            Error::CreateOutcomeUnknown { cause, .. } | Error::VersionNotServed { cause, .. } => {
+                cause.api_error()
+            }
             _ => None,
         }
     }

@@ -7,43 +7,40 @@ use crate::model::{Deleted, Group, GroupSpec};
 use crate::paginate::ListGroups;
 use crate::retry::Idempotency;
 
-const COLLECTION: &str = "/password-sync-groups";
-const ITEM: &str = "/password-sync-groups/{id}";
-
 /// The five operations, as the retry loop and tracing see them.
 const CREATE: Operation = Operation {
     id: "createPasswordSyncGroup",
     resource: Resource::PasswordSyncGroups,
     method: "POST",
-    path: COLLECTION,
+    item: false,
     idempotency: Idempotency::NonIdempotent,
 };
 const GET: Operation = Operation {
     id: "getPasswordSyncGroup",
     resource: Resource::PasswordSyncGroups,
     method: "GET",
-    path: ITEM,
+    item: true,
     idempotency: Idempotency::Idempotent,
 };
 const UPDATE: Operation = Operation {
     id: "updatePasswordSyncGroup",
     resource: Resource::PasswordSyncGroups,
     method: "PUT",
-    path: ITEM,
+    item: true,
     idempotency: Idempotency::Idempotent,
 };
 const DELETE: Operation = Operation {
     id: "deletePasswordSyncGroup",
     resource: Resource::PasswordSyncGroups,
     method: "DELETE",
-    path: ITEM,
+    item: true,
     idempotency: Idempotency::Idempotent,
 };
 const LIST: Operation = Operation {
     id: "getPasswordSyncGroups",
     resource: Resource::PasswordSyncGroups,
     method: "GET",
-    path: COLLECTION,
+    item: false,
     idempotency: Idempotency::Idempotent,
 };
 
@@ -62,7 +59,15 @@ impl Client {
         let body = group.to_wire();
         let generated = &self.inner.groups;
         let op = Op { operation: &CREATE, group_id: None, creating: Some(&group.name) };
-        let reply = self.call(op, || generated.create_password_sync_group(&body)).await?;
+        let (v1, body) = (self.per_service(), &body);
+        let send = move || async move {
+            if v1 {
+                generated.create_password_sync_group_v1(body).await
+            } else {
+                generated.create_password_sync_group(body).await
+            }
+        };
+        let reply = self.call(op, send).await?;
         Group::from_wire(reply.into_value(CREATE.id)?.into_inner(), CREATE.id)
     }
 
@@ -72,7 +77,15 @@ impl Client {
         check_id(id)?;
         let generated = &self.inner.groups;
         let op = Op { operation: &GET, group_id: Some(id), creating: None };
-        let reply = self.call(op, || generated.get_password_sync_group(id)).await?;
+        let v1 = self.per_service();
+        let send = move || async move {
+            if v1 {
+                generated.get_password_sync_group_v1(id).await
+            } else {
+                generated.get_password_sync_group(id).await
+            }
+        };
+        let reply = self.call(op, send).await?;
         Group::from_wire(reply.into_value(GET.id)?.into_inner(), GET.id)
     }
 
@@ -83,7 +96,15 @@ impl Client {
         let body = group.to_wire();
         let generated = &self.inner.groups;
         let op = Op { operation: &UPDATE, group_id: Some(id), creating: None };
-        let reply = self.call(op, || generated.update_password_sync_group(id, &body)).await?;
+        let (v1, body) = (self.per_service(), &body);
+        let send = move || async move {
+            if v1 {
+                generated.update_password_sync_group_v1(id, body).await
+            } else {
+                generated.update_password_sync_group(id, body).await
+            }
+        };
+        let reply = self.call(op, send).await?;
         Group::from_wire(reply.into_value(UPDATE.id)?.into_inner(), UPDATE.id)
     }
 
@@ -95,7 +116,15 @@ impl Client {
         check_id(id)?;
         let generated = &self.inner.groups;
         let op = Op { operation: &DELETE, group_id: Some(id), creating: None };
-        match self.call(op, || generated.delete_password_sync_group(id)).await? {
+        let v1 = self.per_service();
+        let send = move || async move {
+            if v1 {
+                generated.delete_password_sync_group_v1(id).await
+            } else {
+                generated.delete_password_sync_group(id).await
+            }
+        };
+        match self.call(op, send).await? {
             Reply::Value(_) => Ok(Deleted::Deleted),
             Reply::AlreadyGone => Ok(Deleted::AlreadyGone),
         }
@@ -127,8 +156,16 @@ impl Client {
         let offset_i32 = i32::try_from(offset)
             .map_err(|_| Error::invalid("offset", format!("{offset} is larger than the API accepts")))?;
         let limit_i32 = i32::try_from(limit).unwrap_or(i32::MAX);
+        let v1 = self.per_service();
         let response = self
-            .call(op, || generated.get_password_sync_groups(Some(count), Some(limit_i32), Some(offset_i32)))
+            .call(op, move || async move {
+                let (count, limit, offset) = (Some(count), Some(limit_i32), Some(offset_i32));
+                if v1 {
+                    generated.get_password_sync_groups_v1(count, limit, offset).await
+                } else {
+                    generated.get_password_sync_groups(count, limit, offset).await
+                }
+            })
             .await?
             .into_value(LIST.id)?;
         let total = response

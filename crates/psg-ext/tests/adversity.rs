@@ -8,12 +8,14 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use futures::TryStreamExt;
-use hostile::{Hostile, ISSUED_TOKEN, Mode, max_in_window};
+use hostile::{GROUP_PATHS, Hostile, ISSUED_TOKEN, Mode, max_in_window};
 use psg_ext::{Client, ClientBuilder, Deleted, Error, GroupSpec, RateLimit, RetryPolicy};
 
+/// A client of `h`, on the version `h` was started for (default beta).
 fn builder(h: &Hostile, attempts: u32) -> ClientBuilder {
     Client::builder()
         .base_url(h.base_url())
+        .api_version(h.version().unwrap_or_default())
         .client_credentials("hostile-client", "hostile-secret")
         .retry_policy(
             RetryPolicy::default()
@@ -52,27 +54,30 @@ async fn the_limit_holds_at_the_server_through_slow_token_refreshes() {
 /// A 429 pauses every task, including those already waiting for a slot.
 #[tokio::test]
 async fn after_a_429_no_task_sends_before_the_pause_ends() {
-    let h = Hostile::start(0, Mode { answer_429: 1, ..Mode::default() }).await;
-    // One request per 100 ms: the others are waiting for a slot when the 429 comes back.
-    let client = builder(&h, 3)
-        .rate_limit(Some(RateLimit::new(1, Duration::from_millis(100)).unwrap()))
-        .build()
-        .unwrap();
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let c = client.clone();
-            tokio::spawn(async move { c.create_group(&spec(&format!("g{i}"))).await })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap().unwrap();
+    // On every version: the hostile server serves groups only on its path.
+    for (version, _) in GROUP_PATHS.iter().copied() {
+        let h = Hostile::start_for(version, 0, Mode { answer_429: 1, ..Mode::default() }).await;
+        // One request per 100 ms: the others are waiting for a slot when the 429 comes back.
+        let client = builder(&h, 3)
+            .rate_limit(Some(RateLimit::new(1, Duration::from_millis(100)).unwrap()))
+            .build()
+            .unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let c = client.clone();
+                tokio::spawn(async move { c.create_group(&spec(&format!("g{i}"))).await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let seen = h.api_requests();
+        let limited = seen.iter().find(|s| s.status == 429).expect("one 429").at;
+        let during: Vec<_> =
+            seen.iter().filter(|s| s.at > limited && s.at < limited + Duration::from_millis(950)).collect();
+        assert!(during.is_empty(), "requests arrived during the 1 s pause: {during:?}");
+        assert_eq!(h.names().len(), 8);
     }
-    let seen = h.api_requests();
-    let limited = seen.iter().find(|s| s.status == 429).expect("one 429").at;
-    let during: Vec<_> =
-        seen.iter().filter(|s| s.at > limited && s.at < limited + Duration::from_millis(950)).collect();
-    assert!(during.is_empty(), "requests arrived during the 1 s pause: {during:?}");
-    assert_eq!(h.names().len(), 8);
 }
 
 /// Reproduction: `expires_in: 18446744073709551615` overflowed an Instant.
@@ -104,23 +109,31 @@ async fn a_lying_total_with_empty_pages_costs_at_most_one_wave() {
 /// Reproduction: a server capping pages at 50 lost 4 of every 5 groups.
 #[tokio::test]
 async fn capped_pages_lose_nothing() {
-    let h = Hostile::start(1000, Mode { page_cap: Some(50), ..Mode::default() }).await;
-    let client = builder(&h, 1).rate_limit(None).build().unwrap();
-    let ids: Vec<_> = client.list_groups().stream().map_ok(|g| g.id).try_collect().await.unwrap();
-    assert_eq!(ids, h.ids(), "every group, in server order");
+    // On every version: the hostile server serves groups only on its path.
+    for (version, _) in GROUP_PATHS.iter().copied() {
+        let h = Hostile::start_for(version, 1000, Mode { page_cap: Some(50), ..Mode::default() }).await;
+        let client = builder(&h, 1).rate_limit(None).build().unwrap();
+        let ids: Vec<_> = client.list_groups().stream().map_ok(|g| g.id).try_collect().await.unwrap();
+        assert_eq!(ids, h.ids(), "every group, in server order");
+    }
 }
 
 /// Reproduction: a server that caps pages but sends no total ended the
 /// stream after the first short page and dropped the rest.
 #[tokio::test]
 async fn capped_pages_without_a_total_are_read_until_an_empty_page() {
-    let h = Hostile::start(620, Mode { page_cap: Some(100), no_total: true, ..Mode::default() }).await;
-    let client = builder(&h, 1).rate_limit(None).build().unwrap();
-    let ids: Vec<_> = client.list_groups().stream().map_ok(|g| g.id).try_collect().await.unwrap();
-    assert!(ids == h.ids(), "every group, in server order: got {} of 620", ids.len());
-    let offsets: Vec<_> = h.api_requests().iter().map(|s| s.query.clone()).collect();
-    assert_eq!(offsets.len(), 8, "7 capped pages and one empty page: {offsets:?}");
-    assert!(offsets.last().unwrap().contains("offset=620"), "{offsets:?}");
+    // On every version: the hostile server serves groups only on its path.
+    for (version, _) in GROUP_PATHS.iter().copied() {
+        let h =
+            Hostile::start_for(version, 620, Mode { page_cap: Some(100), no_total: true, ..Mode::default() })
+                .await;
+        let client = builder(&h, 1).rate_limit(None).build().unwrap();
+        let ids: Vec<_> = client.list_groups().stream().map_ok(|g| g.id).try_collect().await.unwrap();
+        assert!(ids == h.ids(), "every group, in server order: got {} of 620", ids.len());
+        let offsets: Vec<_> = h.api_requests().iter().map(|s| s.query.clone()).collect();
+        assert_eq!(offsets.len(), 8, "7 capped pages and one empty page: {offsets:?}");
+        assert!(offsets.last().unwrap().contains("offset=620"), "{offsets:?}");
+    }
 }
 
 /// ISC answers an offset at the end of some lists with `400 "Specified
@@ -128,39 +141,49 @@ async fn capped_pages_without_a_total_are_read_until_an_empty_page() {
 /// exactly 250 items): that is the end of the listing, not an error.
 #[tokio::test]
 async fn a_refused_offset_after_the_last_page_is_the_end() {
-    let h =
-        Hostile::start(500, Mode { no_total: true, offset_invalid_at_end: true, ..Mode::default() }).await;
-    let client = builder(&h, 1).rate_limit(None).build().unwrap();
-    let ids: Vec<_> = client.list_groups().stream().map_ok(|g| g.id).try_collect().await.unwrap();
-    assert!(ids == h.ids(), "every group, in server order: got {} of 500", ids.len());
-    let statuses: Vec<_> = h.api_requests().iter().map(|s| s.status).collect();
-    assert_eq!(statuses, [200, 200, 400], "the server refused offset 500 once");
-    // On the first page it is an error: nothing was listed.
-    let err = client.list_groups().offset(900).stream().try_collect::<Vec<_>>().await.unwrap_err();
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err:?}");
+    // On every version: the hostile server serves groups only on its path.
+    for (version, _) in GROUP_PATHS.iter().copied() {
+        let h = Hostile::start_for(
+            version,
+            500,
+            Mode { no_total: true, offset_invalid_at_end: true, ..Mode::default() },
+        )
+        .await;
+        let client = builder(&h, 1).rate_limit(None).build().unwrap();
+        let ids: Vec<_> = client.list_groups().stream().map_ok(|g| g.id).try_collect().await.unwrap();
+        assert!(ids == h.ids(), "every group, in server order: got {} of 500", ids.len());
+        let statuses: Vec<_> = h.api_requests().iter().map(|s| s.status).collect();
+        assert_eq!(statuses, [200, 200, 400], "the server refused offset 500 once");
+        // On the first page it is an error: nothing was listed.
+        let err = client.list_groups().offset(900).stream().try_collect::<Vec<_>>().await.unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err:?}");
+    }
 }
 
 /// Reproduction: inserts at the front while listing gave duplicate ids.
 #[tokio::test]
 async fn inserts_while_listing_never_yield_an_id_twice_and_are_reported() {
-    let h = Hostile::start(1000, Mode { insert_per_list: 1, ..Mode::default() }).await;
-    let client = builder(&h, 1).rate_limit(None).page_concurrency(1).build().unwrap();
-    let mut stream = client.list_groups().limit(100).fail_on_change(true).stream();
-    let mut ids = Vec::new();
-    let mut end = None;
-    while let Some(item) = stream.try_next().await.transpose() {
-        match item {
-            Ok(g) => ids.push(g.id),
-            Err(e) => {
-                end = Some(e);
-                break;
+    // On every version: the hostile server serves groups only on its path.
+    for (version, _) in GROUP_PATHS.iter().copied() {
+        let h = Hostile::start_for(version, 1000, Mode { insert_per_list: 1, ..Mode::default() }).await;
+        let client = builder(&h, 1).rate_limit(None).page_concurrency(1).build().unwrap();
+        let mut stream = client.list_groups().limit(100).fail_on_change(true).stream();
+        let mut ids = Vec::new();
+        let mut end = None;
+        while let Some(item) = stream.try_next().await.transpose() {
+            match item {
+                Ok(g) => ids.push(g.id),
+                Err(e) => {
+                    end = Some(e);
+                    break;
+                }
             }
         }
+        let unique: HashSet<_> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "an id was yielded twice");
+        assert!(ids.len() >= 1000, "every original group was seen: {}", ids.len());
+        assert!(matches!(end, Some(Error::ListingChanged { before: 1000, .. })), "{end:?}");
     }
-    let unique: HashSet<_> = ids.iter().collect();
-    assert_eq!(unique.len(), ids.len(), "an id was yielded twice");
-    assert!(ids.len() >= 1000, "every original group was seen: {}", ids.len());
-    assert!(matches!(end, Some(Error::ListingChanged { before: 1000, .. })), "{end:?}");
 }
 
 /// Reproduction: N waiters each ran the whole retry cycle against a failing
@@ -200,33 +223,39 @@ async fn concurrent_calls_share_one_token() {
 /// Reproduction: a DELETE whose answer was lost was reported as NotFound.
 #[tokio::test]
 async fn a_retried_delete_that_finds_the_group_gone_succeeded() {
-    let h = Hostile::start(2, Mode { lose_answers: 1, ..Mode::default() }).await;
-    let client = builder(&h, 3).rate_limit(None).build().unwrap();
-    let id = h.ids()[0].clone();
-    assert_eq!(client.delete_group(&id).await.unwrap(), Deleted::AlreadyGone);
-    let deletes: Vec<_> =
-        h.api_requests().into_iter().filter(|s| s.method == hyper::Method::DELETE).collect();
-    assert_eq!(deletes.iter().map(|s| s.status).collect::<Vec<_>>(), [0, 404], "lost, then 404");
-    assert_eq!(h.ids().len(), 1);
-    // A first-attempt 404 is still NotFound.
-    assert!(client.delete_group(&id).await.unwrap_err().is_not_found());
+    // On every version: the hostile server serves groups only on its path.
+    for (version, _) in GROUP_PATHS.iter().copied() {
+        let h = Hostile::start_for(version, 2, Mode { lose_answers: 1, ..Mode::default() }).await;
+        let client = builder(&h, 3).rate_limit(None).build().unwrap();
+        let id = h.ids()[0].clone();
+        assert_eq!(client.delete_group(&id).await.unwrap(), Deleted::AlreadyGone);
+        let deletes: Vec<_> =
+            h.api_requests().into_iter().filter(|s| s.method == hyper::Method::DELETE).collect();
+        assert_eq!(deletes.iter().map(|s| s.status).collect::<Vec<_>>(), [0, 404], "lost, then 404");
+        assert_eq!(h.ids().len(), 1);
+        // A first-attempt 404 is still NotFound.
+        assert!(client.delete_group(&id).await.unwrap_err().is_not_found());
+    }
 }
 
 /// Reproduction: a create whose answer was lost read "could not reach the
 /// server" although the group existed.
 #[tokio::test]
 async fn a_create_whose_answer_was_lost_says_so_and_is_not_replayed() {
-    let h = Hostile::start(0, Mode { lose_answers: 1, ..Mode::default() }).await;
-    let client = builder(&h, 5).rate_limit(None).build().unwrap();
-    let err = client.create_group(&spec("Payroll")).await.unwrap_err();
-    assert!(
-        matches!(&err, Error::CreateOutcomeUnknown { name, attempts: 1, .. } if name == "Payroll"),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains("may exist"), "{err}");
-    assert!(!err.is_retryable());
-    assert_eq!(h.api_requests().len(), 1, "sent once");
-    assert_eq!(h.names(), ["Payroll"], "and the server did create it");
+    // On every version: the hostile server serves groups only on its path.
+    for (version, _) in GROUP_PATHS.iter().copied() {
+        let h = Hostile::start_for(version, 0, Mode { lose_answers: 1, ..Mode::default() }).await;
+        let client = builder(&h, 5).rate_limit(None).build().unwrap();
+        let err = client.create_group(&spec("Payroll")).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::CreateOutcomeUnknown { name, attempts: 1, .. } if name == "Payroll"),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("may exist"), "{err}");
+        assert!(!err.is_retryable());
+        assert_eq!(h.api_requests().len(), 1, "sent once");
+        assert_eq!(h.names(), ["Payroll"], "and the server did create it");
+    }
 }
 
 #[tokio::test]
@@ -338,25 +367,33 @@ async fn token_requests_take_no_rate_limit_slot() {
 /// per-item work is the scenario here, not a stand-in for synchronisation.
 #[tokio::test]
 async fn a_slow_consumer_makes_no_page_be_requested_twice() {
-    let h = Hostile::start(3, Mode { later_pages_delay: Duration::from_millis(50), ..Mode::default() }).await;
-    let client = builder(&h, 3)
-        .rate_limit(None)
-        .request_timeout(Duration::from_millis(1000))
-        .page_concurrency(4)
-        .build()
-        .unwrap();
-    let mut stream = client.list_groups().limit(1).stream();
-    let mut ids = Vec::new();
-    while let Some(group) = stream.try_next().await.unwrap() {
-        ids.push(group.id);
-        if ids.len() < 3 {
-            tokio::time::sleep(Duration::from_millis(1200)).await; // work on this group
+    // On every version: the hostile server serves groups only on its path.
+    for (version, _) in GROUP_PATHS.iter().copied() {
+        let h = Hostile::start_for(
+            version,
+            3,
+            Mode { later_pages_delay: Duration::from_millis(50), ..Mode::default() },
+        )
+        .await;
+        let client = builder(&h, 3)
+            .rate_limit(None)
+            .request_timeout(Duration::from_millis(1000))
+            .page_concurrency(4)
+            .build()
+            .unwrap();
+        let mut stream = client.list_groups().limit(1).stream();
+        let mut ids = Vec::new();
+        while let Some(group) = stream.try_next().await.unwrap() {
+            ids.push(group.id);
+            if ids.len() < 3 {
+                tokio::time::sleep(Duration::from_millis(1200)).await; // work on this group
+            }
         }
+        assert_eq!(ids, h.ids(), "every group once, in order");
+        let queries: Vec<String> = h.api_requests().iter().map(|s| s.query.clone()).collect();
+        let distinct: HashSet<&String> = queries.iter().collect();
+        assert_eq!(distinct.len(), queries.len(), "a page was requested twice: {queries:?}");
     }
-    assert_eq!(ids, h.ids(), "every group once, in order");
-    let queries: Vec<String> = h.api_requests().iter().map(|s| s.query.clone()).collect();
-    let distinct: HashSet<&String> = queries.iter().collect();
-    assert_eq!(distinct.len(), queries.len(), "a page was requested twice: {queries:?}");
 }
 
 /// Dropping a stream cancels its prefetches: a page still waiting for a

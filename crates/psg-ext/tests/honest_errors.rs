@@ -255,3 +255,41 @@ async fn a_429_without_retry_after_keeps_its_message_and_says_no_wait_was_given(
     assert!(text.contains("asked to wait 0s") && text.contains("tenant acme"), "{text}");
     assert_eq!(h.api_requests().len(), 2);
 }
+
+/// Issue 25: a tenant that does not serve the configured layout answers 404
+/// on the collection. That is the version, not a missing group: the error
+/// names the path and the version to try, and keeps the server's text; a
+/// 404 on an id stays "not found". Checked both ways (beta against a
+/// v1-only server, v1 against a beta-only one).
+#[tokio::test]
+async fn a_404_on_a_collection_names_the_version_a_404_on_an_id_does_not() {
+    use psg_ext::ApiVersion;
+    let cases = [
+        (ApiVersion::V1, ApiVersion::Beta, "/beta/password-sync-groups", "v1"),
+        (ApiVersion::Beta, ApiVersion::V1, "/password-sync-groups/v1", "beta"),
+    ];
+    for (served, configured, path, suggestion) in cases {
+        let h = Hostile::start_for(served, 1, Mode::default()).await;
+        let client = builder(&h, 3).api_version(configured).build().unwrap();
+        let list = client.list_groups().page().await.unwrap_err();
+        let text = list.to_string();
+        assert!(list.is_version_not_served() && !list.is_not_found(), "{list:?}");
+        assert!(
+            text.starts_with(&format!("this tenant does not serve {path}; try --api-version {suggestion}")),
+            "{text}"
+        );
+        assert!(text.contains("no route"), "the server's own text is kept: {text}");
+        assert!(!list.is_retryable());
+        let create = client.create_group(&spec("x")).await.unwrap_err();
+        assert!(create.is_version_not_served(), "{create:?}");
+        let one = client.get_group("missing").await.unwrap_err();
+        assert!(one.is_not_found() && !one.is_version_not_served(), "{one:?}");
+        // What the server saw: the configured layout's paths, each once (a
+        // 404 is not retried), and nothing was created.
+        let seen: Vec<_> = h.api_requests().into_iter().map(|s| (s.method.to_string(), s.path)).collect();
+        let want =
+            [("GET", path.to_string()), ("POST", path.to_string()), ("GET", format!("{path}/missing"))];
+        assert_eq!(seen, want.map(|(m, p)| (m.to_string(), p)), "{configured}");
+        assert_eq!(h.ids().len(), 1);
+    }
+}

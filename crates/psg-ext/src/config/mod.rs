@@ -29,7 +29,7 @@ pub use builder::{ClientBuilder, MAX_PAGE_CONCURRENCY};
 pub use env::{ENV_ACCESS_TOKEN, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET};
 pub use profile::{ENV_CONFIG_FILE, profile_file_path};
 pub(crate) use url::is_loopback;
-pub use version::{ApiVersion, Resource};
+pub use version::{ApiVersion, Layout, Resource};
 
 /// How the client authenticates.
 #[derive(Debug, Clone, PartialEq, Eq)]

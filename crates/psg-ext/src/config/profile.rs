@@ -87,7 +87,7 @@ impl ClientBuilder {
     /// base_url = "https://acme.api.identitynow.com"
     /// client_id = "..."
     /// client_secret = "..."
-    /// api_version = "v3"        # beta (default), v3, v2024, v2025, v2026
+    /// api_version = "v3"        # beta (default), v3, v2024, v2025, v2026, v1
     /// rate_limit = "100/10"     # or "off"
     /// timeout_secs = 30
     /// max_attempts = 3

@@ -1,12 +1,18 @@
-//! [`ApiVersion`] and [`Resource`]: the one place that decides where each
-//! operation is sent (its path prefix) and which headers a version needs.
+//! [`ApiVersion`], [`Layout`] and [`Resource`]: the one place that decides
+//! where each operation is sent (its root and path) and which headers a
+//! version needs.
 
 use std::fmt;
 
 use crate::error::Error;
 
-/// Which version of the API to call: the path segment after the tenant root.
-/// The Password Sync Groups API is the same under each.
+/// Which version of the API to call. The Password Sync Groups API is the
+/// same under each; what differs is where its paths are ([`Layout`]).
+///
+/// Which to choose: [`ApiVersion::V1`] is SailPoint's current layout (the
+/// one its current SDKs call); [`ApiVersion::Beta`] stays the default so
+/// that existing profiles and saved plans keep working; the GA versions
+/// (`v3`, `v2024`–`v2026`) for tenants whose policy is to avoid beta paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum ApiVersion {
@@ -21,13 +27,28 @@ pub enum ApiVersion {
     V2025,
     /// `/v2026`.
     V2026,
+    /// SailPoint's per-service layout, `/password-sync-groups/v1`,
+    /// `/sources/v1`, `/password-policies/v1`: the version follows the
+    /// resource ([`Layout::PerService`]).
+    V1,
+}
+
+/// Where a version puts its paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Layout {
+    /// The version is the first path segment: `/beta/password-sync-groups`.
+    Prefixed,
+    /// The version follows the resource: `/password-sync-groups/v1`, from
+    /// the tenant root.
+    PerService,
 }
 
 /// What an operation works on: each has its own path prefix and headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Resource {
-    /// `/password-sync-groups`.
+    /// Password sync groups: `password-sync-groups`.
     PasswordSyncGroups,
     /// `/sources`.
     Sources,
@@ -36,6 +57,16 @@ pub enum Resource {
 }
 
 impl Resource {
+    /// The path segment that names the resource: `password-sync-groups`,
+    /// `sources`, `password-policies`.
+    pub fn segment(&self) -> &'static str {
+        match self {
+            Resource::PasswordSyncGroups => "password-sync-groups",
+            Resource::Sources => "sources",
+            Resource::PasswordPolicies => "password-policies",
+        }
+    }
+
     /// Every resource psg calls.
     pub const ALL: &'static [Resource] =
         &[Resource::PasswordSyncGroups, Resource::Sources, Resource::PasswordPolicies];
@@ -66,8 +97,14 @@ const EXPERIMENTAL: &[(&str, &str)] = &[("X-SailPoint-Experimental", "true")];
 
 impl ApiVersion {
     /// Every version, oldest path first. A slice: versions are added in minor releases.
-    pub const ALL: &'static [ApiVersion] =
-        &[ApiVersion::Beta, ApiVersion::V3, ApiVersion::V2024, ApiVersion::V2025, ApiVersion::V2026];
+    pub const ALL: &'static [ApiVersion] = &[
+        ApiVersion::Beta,
+        ApiVersion::V3,
+        ApiVersion::V2024,
+        ApiVersion::V2025,
+        ApiVersion::V2026,
+        ApiVersion::V1,
+    ];
 
     /// The path segment: `beta`, `v3`, `v2024`, ...
     pub fn as_str(&self) -> &'static str {
@@ -77,6 +114,42 @@ impl ApiVersion {
             ApiVersion::V2024 => "v2024",
             ApiVersion::V2025 => "v2025",
             ApiVersion::V2026 => "v2026",
+            ApiVersion::V1 => "v1",
+        }
+    }
+
+    /// Where this version puts its paths.
+    pub fn layout(&self) -> Layout {
+        match self {
+            ApiVersion::V1 => Layout::PerService,
+            _ => Layout::Prefixed,
+        }
+    }
+
+    /// The path of `resource`'s collection (`item == false`) or of one of its
+    /// items (`item == true`, with `{id}`), from the tenant root, as sent:
+    ///
+    /// ```
+    /// use psg_ext::{ApiVersion, config::Resource};
+    /// assert_eq!(ApiVersion::Beta.path(Resource::PasswordSyncGroups, false), "/beta/password-sync-groups");
+    /// assert_eq!(ApiVersion::Beta.path(Resource::Sources, true), "/v3/sources/{id}");
+    /// assert_eq!(ApiVersion::V1.path(Resource::PasswordSyncGroups, true), "/password-sync-groups/v1/{id}");
+    /// ```
+    pub fn path(&self, resource: Resource, item: bool) -> String {
+        let version = self.for_resource(resource);
+        let collection = match version.layout() {
+            Layout::Prefixed => format!("/{}/{}", version.as_str(), resource.segment()),
+            Layout::PerService => format!("/{}/{}", resource.segment(), version.as_str()),
+        };
+        if item { format!("{collection}/{{id}}") } else { collection }
+    }
+
+    /// The version to suggest when this one is not served by a tenant: the
+    /// other layout.
+    pub fn alternative(&self) -> ApiVersion {
+        match self.layout() {
+            Layout::Prefixed => ApiVersion::V1,
+            Layout::PerService => ApiVersion::Beta,
         }
     }
 
@@ -90,20 +163,26 @@ impl ApiVersion {
     }
 
     /// The path prefix of `resource`'s operations, e.g. `/v3` for sources
-    /// when the client is set to beta.
+    /// when the client is set to beta; empty in the per-service layout (its
+    /// operations start at the tenant root).
     ///
     /// ```
     /// use psg_ext::{ApiVersion, config::Resource};
     /// assert_eq!(ApiVersion::Beta.prefix(Resource::PasswordSyncGroups), "/beta");
     /// assert_eq!(ApiVersion::Beta.prefix(Resource::Sources), "/v3");
+    /// assert_eq!(ApiVersion::V1.prefix(Resource::Sources), "");
     /// ```
     pub fn prefix(&self, resource: Resource) -> String {
-        format!("/{}", self.for_resource(resource).as_str())
+        let version = self.for_resource(resource);
+        match version.layout() {
+            Layout::Prefixed => format!("/{}", version.as_str()),
+            Layout::PerService => String::new(),
+        }
     }
 
     /// Headers SailPoint's spec of this version declares required on every
-    /// operation of `resource` (beyond `Authorization`): on v2024–v2026
-    /// password policies, `X-SailPoint-Experimental: true`.
+    /// operation of `resource` (beyond `Authorization`): on v2024–v2026 and
+    /// v1 password policies, `X-SailPoint-Experimental: true`.
     ///
     /// ```
     /// use psg_ext::{ApiVersion, config::Resource};
@@ -112,9 +191,10 @@ impl ApiVersion {
     /// ```
     pub fn headers(&self, resource: Resource) -> &'static [(&'static str, &'static str)] {
         match (self.for_resource(resource), resource) {
-            (ApiVersion::V2024 | ApiVersion::V2025 | ApiVersion::V2026, Resource::PasswordPolicies) => {
-                EXPERIMENTAL
-            }
+            (
+                ApiVersion::V2024 | ApiVersion::V2025 | ApiVersion::V2026 | ApiVersion::V1,
+                Resource::PasswordPolicies,
+            ) => EXPERIMENTAL,
             _ => &[],
         }
     }
@@ -154,12 +234,30 @@ mod tests {
     fn only_dated_policies_need_the_experimental_header() {
         for v in ApiVersion::ALL {
             for r in Resource::ALL {
-                let want = matches!(v, ApiVersion::V2024 | ApiVersion::V2025 | ApiVersion::V2026)
-                    && *r == Resource::PasswordPolicies;
+                let want =
+                    matches!(v, ApiVersion::V2024 | ApiVersion::V2025 | ApiVersion::V2026 | ApiVersion::V1)
+                        && *r == Resource::PasswordPolicies;
                 assert_eq!(!v.headers(*r).is_empty(), want, "{v} {r:?}");
             }
         }
         assert_eq!(ApiVersion::Beta.prefix(Resource::PasswordPolicies), "/v3");
         assert_eq!(ApiVersion::V2025.prefix(Resource::Sources), "/v2025");
+    }
+
+    #[test]
+    fn every_path_names_its_version_once_and_its_resource() {
+        for v in ApiVersion::ALL {
+            for r in Resource::ALL {
+                let path = v.path(*r, false);
+                let called = v.for_resource(*r).as_str();
+                let segments: Vec<_> = path.trim_start_matches('/').split('/').collect();
+                assert_eq!(segments.len(), 2, "{path}");
+                assert!(segments.contains(&called) && segments.contains(&r.segment()), "{path}");
+                assert_eq!(v.path(*r, true), format!("{path}/{{id}}"));
+                assert!(path.starts_with(&v.prefix(*r)), "{path}");
+            }
+            assert_ne!(v.alternative().layout(), v.layout());
+        }
+        assert_eq!(ApiVersion::V1.path(Resource::PasswordPolicies, false), "/password-policies/v1");
     }
 }

@@ -63,6 +63,9 @@ pub struct Mode {
     pub canned: Vec<Canned>,
     /// Delay before answering a list request at an offset past 0.
     pub later_pages_delay: Duration,
+    /// The only path where groups are served (see [`GROUP_PATHS`]); any
+    /// other answers 404. `None`: any version prefix.
+    pub groups_path: Option<&'static str>,
 }
 
 /// One answer the server gives instead of the normal one.
@@ -132,9 +135,21 @@ impl Default for Mode {
             huge_body: false,
             canned: Vec::new(),
             later_pages_delay: Duration::ZERO,
+            groups_path: None,
         }
     }
 }
+
+/// Where each API version keeps password sync groups, written out here
+/// rather than asked of psg-ext, so that a wrong path in psg-ext is a 404.
+pub const GROUP_PATHS: &[(psg_ext::ApiVersion, &str)] = &[
+    (psg_ext::ApiVersion::Beta, "/beta/password-sync-groups"),
+    (psg_ext::ApiVersion::V3, "/v3/password-sync-groups"),
+    (psg_ext::ApiVersion::V2024, "/v2024/password-sync-groups"),
+    (psg_ext::ApiVersion::V2025, "/v2025/password-sync-groups"),
+    (psg_ext::ApiVersion::V2026, "/v2026/password-sync-groups"),
+    (psg_ext::ApiVersion::V1, "/password-sync-groups/v1"),
+];
 
 /// One request as the server saw it.
 #[derive(Clone, Debug)]
@@ -170,6 +185,7 @@ struct State {
 pub struct Hostile {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    version: Option<psg_ext::ApiVersion>,
 }
 
 impl Hostile {
@@ -200,7 +216,22 @@ impl Hostile {
                 });
             }
         });
-        Hostile { addr, state }
+        Hostile { addr, state, version: None }
+    }
+
+    /// Starts like [`Hostile::start`], serving groups only where `version`
+    /// keeps them ([`GROUP_PATHS`]); [`Hostile::version`] gives it back.
+    pub async fn start_for(version: psg_ext::ApiVersion, groups: usize, mode: Mode) -> Hostile {
+        let path = GROUP_PATHS.iter().find(|(v, _)| *v == version).map(|(_, p)| *p);
+        let path = path.unwrap_or_else(|| panic!("GROUP_PATHS lacks {version}: add it"));
+        let mut h = Hostile::start(groups, Mode { groups_path: Some(path), ..mode }).await;
+        h.version = Some(version);
+        h
+    }
+
+    /// The version given to [`Hostile::start_for`].
+    pub fn version(&self) -> Option<psg_ext::ApiVersion> {
+        self.version
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -351,10 +382,12 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
         record(c.status, &mut s);
         return Ok(c.response());
     }
-    // Any version prefix: `/beta`, `/v3`, `/v2025`, ...
-    let collection_path = match path.find("/password-sync-groups") {
-        Some(i) => format!("{}/password-sync-groups", &path[..i]),
-        None => "/beta/password-sync-groups".to_string(),
+    // The version's own path when one was given, else any version prefix:
+    // `/beta`, `/v3`, `/v2025`, ...
+    let collection_path = match (s.mode.groups_path, path.find("/password-sync-groups")) {
+        (Some(only), _) => only.to_string(),
+        (None, Some(i)) => format!("{}/password-sync-groups", &path[..i]),
+        (None, None) => "/beta/password-sync-groups".to_string(),
     };
     let collection = collection_path.as_str();
     let lose = |s: &mut State| {
@@ -421,7 +454,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
             record(200, &mut s);
             Ok(reply(StatusCode::OK, group_json(&id, &name)))
         }
-        (&Method::DELETE, p) if p.starts_with(collection) => {
+        (&Method::DELETE, p) if p.starts_with(&format!("{collection}/")) => {
             let id = p.rsplit('/').next().unwrap_or_default().to_string();
             let before = s.groups.len();
             s.groups.retain(|(g, _)| *g != id);
@@ -441,7 +474,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
             *r.status_mut() = StatusCode::NO_CONTENT;
             Ok(r)
         }
-        (&Method::GET, p) if p.starts_with(collection) => {
+        (&Method::GET, p) if p.starts_with(&format!("{collection}/")) => {
             let id = p.rsplit('/').next().unwrap_or_default();
             let found = s.groups.iter().find(|(g, _)| g == id).cloned();
             record(if found.is_some() { 200 } else { 404 }, &mut s);
@@ -453,7 +486,11 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
                 ),
             })
         }
-        (&Method::GET, p) if p.ends_with("/password-policies") || p.ends_with("/sources") => {
+        (&Method::GET, p)
+            if ["/password-policies", "/sources"]
+                .iter()
+                .any(|r| p.ends_with(r) || p.ends_with(&format!("{r}/v1"))) =>
+        {
             record(200, &mut s);
             let mut r = reply(StatusCode::OK, json!([]));
             r.headers_mut().insert("x-total-count", "0".parse().unwrap());
