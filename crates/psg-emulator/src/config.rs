@@ -249,13 +249,60 @@ pub struct Config {
     /// Answer a group listing at an offset at or past the end (other than 0)
     /// with `400 "Specified offset is invalid."`, as ISC does on some lists.
     pub refuse_offset_past_end: bool,
+    /// The API versions served (of [`crate::API_VERSIONS`] and
+    /// [`crate::PER_SERVICE_VERSIONS`]); any other version's paths answer
+    /// 404, as on a tenant that does not serve them. Default: all.
+    pub api_versions: Vec<String>,
 }
 
+/// Every version the emulator can serve, prefixed ones first.
+pub fn known_versions() -> Vec<&'static str> {
+    crate::API_VERSIONS.iter().chain(crate::PER_SERVICE_VERSIONS.iter()).copied().collect()
+}
+
+/// `--api-versions`: a comma-separated list of known versions.
+fn api_version_list(s: &str) -> Result<ApiVersions, String> {
+    let known = known_versions();
+    let mut list = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let wanted = part.trim_start_matches('/').to_ascii_lowercase();
+        let Some(version) = known.iter().find(|k| **k == wanted) else {
+            return Err(format!(
+                "unknown API version {part:?}: use a comma-separated list of {}",
+                known.join(", ")
+            ));
+        };
+        if !list.iter().any(|v: &String| v == version) {
+            list.push(version.to_string());
+        }
+    }
+    if list.is_empty() {
+        return Err(format!("name at least one API version of {}", known.join(", ")));
+    }
+    Ok(ApiVersions(list))
+}
+
+/// A parsed `--api-versions` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiVersions(pub Vec<String>);
+
 impl Config {
+    /// Whether `version` (e.g. `beta`, `v1`) is served.
+    pub fn serves(&self, version: &str) -> bool {
+        self.api_versions.iter().any(|v| v == version)
+    }
+
     /// Checks every bound a flag or builder call could break: the counts
     /// against [`MAX_GROUPS`] and [`MAX_CATALOG`], the token lifetime against
     /// [`MAX_TOKEN_TTL_SECS`], the rate limit and the latency.
     pub fn validate(&self) -> Result<(), String> {
+        let known = known_versions();
+        if let Some(bad) = self.api_versions.iter().find(|v| !known.contains(&v.as_str())) {
+            return Err(format!("unknown API version {bad:?}: use one of {}", known.join(", ")));
+        }
+        if self.api_versions.is_empty() {
+            return Err(format!("serve at least one API version of {}", known.join(", ")));
+        }
         if self.groups > MAX_GROUPS {
             return Err(format!("--groups must be from 0 to {MAX_GROUPS}, not {}", self.groups));
         }
@@ -332,6 +379,7 @@ impl Default for Config {
             catalog_file: None,
             id_seed: 0,
             refuse_offset_past_end: false,
+            api_versions: known_versions().into_iter().map(String::from).collect(),
         }
     }
 }
@@ -393,6 +441,10 @@ pub struct EmulatorArgs {
     /// another group is refused with 400 naming that group.
     #[arg(long)]
     pub exclusive_sources: bool,
+    /// Serve only these API versions, comma-separated (default: all of beta, v3, v2024, v2025,
+    /// v2026 and v1); the paths of any other answer 404, as on a tenant that does not serve them.
+    #[arg(long, value_name = "LIST", value_parser = api_version_list)]
+    pub api_versions: Option<ApiVersions>,
 }
 
 impl EmulatorArgs {
@@ -417,6 +469,7 @@ impl EmulatorArgs {
             catalog_file: self.catalog,
             id_seed: self.id_seed,
             refuse_offset_past_end: defaults.refuse_offset_past_end,
+            api_versions: self.api_versions.map_or(defaults.api_versions, |l| l.0),
         }
     }
 }
@@ -438,6 +491,21 @@ mod tests {
         assert_eq!(c.scopes.len(), 4, "no duplicates: {:?}", c.scopes);
         assert!("bot".parse::<ClientSpec>().is_err());
         assert!(!format!("{c:?}").contains("pw\""), "secret must not appear in Debug");
+    }
+
+    #[test]
+    fn api_version_lists_parse_or_name_the_known_ones() {
+        assert_eq!(api_version_list("v1").unwrap().0, ["v1"]);
+        assert_eq!(api_version_list(" beta, /V3 ,beta").unwrap().0, ["beta", "v3"]);
+        for bad in ["", " , ", "v4", "beta,v0"] {
+            let e = api_version_list(bad).unwrap_err();
+            assert!(e.contains("v2026") && e.contains("v1"), "{bad}: {e}");
+        }
+        let served = Config { api_versions: vec!["v1".into()], ..Config::default() };
+        assert!(served.serves("v1") && !served.serves("beta"));
+        assert!(Config { api_versions: vec![], ..Config::default() }.validate().is_err());
+        assert!(Config { api_versions: vec!["v9".into()], ..Config::default() }.validate().is_err());
+        assert!(Config::default().validate().is_ok());
     }
 
     #[test]

@@ -7,7 +7,14 @@
 //! # What it serves
 //!
 //! Under each of `/beta`, `/v3`, `/v2024`, `/v2025` and `/v2026` (identical
-//! behaviour, see [`API_VERSIONS`]), plus the legacy `/password-sync-groups/v1`:
+//! behaviour, see [`API_VERSIONS`]), and in SailPoint's current per-service
+//! layout `v1`, where the version follows the resource
+//! (`/password-sync-groups/v1`, `/sources/v1`, `/password-policies/v1`, see
+//! [`PER_SERVICE_VERSIONS`]). `--api-versions LIST` serves only some, so
+//! that a client can be tested against a tenant without the others. As
+//! SailPoint's specs require, the password-policy routes of v2024–v2026 and
+//! v1 answer 400 without `X-SailPoint-Experimental: true`
+//! ([`EXPERIMENTAL_POLICY_VERSIONS`]):
 //!
 //! | route | scopes (any of; `sp:scopes:all` always works) |
 //! |---|---|
@@ -106,7 +113,7 @@ pub use config::{
 };
 pub use faults::{Fault, FaultSpec};
 pub use observe::SeenRequest;
-pub use routes::API_VERSIONS;
+pub use routes::{API_VERSIONS, EXPERIMENTAL_HEADER, EXPERIMENTAL_POLICY_VERSIONS, PER_SERVICE_VERSIONS};
 pub use state::Group;
 
 /// State shared by every connection.
@@ -335,6 +342,18 @@ impl EmulatorBuilder {
     /// some lists (default off: an empty page).
     pub fn refuse_offset_past_end(mut self, on: bool) -> Self {
         self.config.refuse_offset_past_end = on;
+        self
+    }
+
+    /// Serve only these API versions (e.g. `["v1"]`); the paths of any other
+    /// answer 404. Default: every version of [`API_VERSIONS`] and
+    /// [`PER_SERVICE_VERSIONS`].
+    pub fn api_versions<I, S>(mut self, versions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.api_versions = versions.into_iter().map(Into::into).collect();
         self
     }
 

@@ -8,12 +8,14 @@ use clap::Parser;
 #[command(
     name = "psg-emulator",
     version,
-    about = "A local ISC Password Sync Groups server (beta, v3, v2024-v2026; with v3 sources and password policies) for tests and demos",
+    about = "A local ISC Password Sync Groups server (beta, v3, v2024-v2026 and per-service v1; with sources and password policies) for tests and demos",
     long_about = "A local ISC Password Sync Groups server for tests and demos.\n\n\
-        Serves /{beta,v3,v2024,v2025,v2026}/password-sync-groups, /password-sync-groups/v1, and\n\
-        GET /{version}/sources[/{id}] (filters: eq, in, sw, co on name and id; ca on features; joined by and)\n\
-        and GET /{version}/password-policies[/{id}]. Prints `listening on http://HOST:PORT` first;\n\
-        stops on SIGINT/SIGTERM. Invalid options exit 2."
+        Serves /{beta,v3,v2024,v2025,v2026}/password-sync-groups[/{id}], GET /{version}/sources[/{id}]\n\
+        (filters: eq, in, sw, co on name and id; ca on features; and, or, not, parentheses) and\n\
+        GET /{version}/password-policies[/{id}]; and the per-service layout /password-sync-groups/v1,\n\
+        /sources/v1, /password-policies/v1. Policies of v2024-v2026 and v1 need the header\n\
+        X-SailPoint-Experimental: true. --api-versions serves only some versions.\n\
+        Prints `listening on http://HOST:PORT` first; stops on SIGINT/SIGTERM. Invalid options exit 2."
 )]
 struct Cli {
     #[command(flatten)]

@@ -35,25 +35,57 @@ impl std::fmt::Display for ResetConnection {
 
 impl std::error::Error for ResetConnection {}
 
-/// The path prefixes under which the API is served; every one behaves alike.
+/// The prefixed versions: the API is served under `/{version}/…`, each alike.
 pub const API_VERSIONS: [&str; 5] = ["beta", "v3", "v2024", "v2025", "v2026"];
+
+/// The per-service versions: the version follows the resource,
+/// `/password-sync-groups/v1`, `/sources/v1`, `/password-policies/v1`.
+pub const PER_SERVICE_VERSIONS: [&str; 1] = ["v1"];
+
+/// Versions whose password-policy operations require
+/// `X-SailPoint-Experimental: true`, as SailPoint's specs declare.
+pub const EXPERIMENTAL_POLICY_VERSIONS: [&str; 4] = ["v2024", "v2025", "v2026", "v1"];
+
+/// The header the experimental operations require.
+pub const EXPERIMENTAL_HEADER: &str = "X-SailPoint-Experimental";
 
 /// The whole application.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    let api = || {
+    let served = |version: &str| shared.config.serves(version);
+    // The policy routes of `version` at `path` (relative to where they are
+    // nested), with the header check where the version requires it.
+    let policies = |version: &str, path: &str| {
+        let routes = Router::new()
+            .route(path, get(catalog_api::list_policies))
+            .route(&format!("{path}/{{id}}"), get(catalog_api::get_policy));
+        if EXPERIMENTAL_POLICY_VERSIONS.contains(&version) {
+            routes.route_layer(middleware::from_fn(require_experimental))
+        } else {
+            routes
+        }
+    };
+    let prefixed = |version: &str| {
         Router::new()
             .route("/password-sync-groups", get(list).post(create))
             .route("/password-sync-groups/{id}", get(get_one).put(replace).delete(delete))
             .route("/sources", get(catalog_api::list_sources))
             .route("/sources/{id}", get(catalog_api::get_source))
-            .route("/password-policies", get(catalog_api::list_policies))
-            .route("/password-policies/{id}", get(catalog_api::get_policy))
+            .merge(policies(version, "/password-policies"))
     };
-    let mut api_routes = Router::new()
-        .route("/password-sync-groups/v1", get(list).post(create))
-        .route("/password-sync-groups/v1/{id}", get(get_one).put(replace).delete(delete));
-    for version in API_VERSIONS {
-        api_routes = api_routes.nest(&format!("/{version}"), api());
+    let mut api_routes = Router::new();
+    for version in API_VERSIONS.into_iter().filter(|v| served(v)) {
+        api_routes = api_routes.nest(&format!("/{version}"), prefixed(version));
+    }
+    for version in PER_SERVICE_VERSIONS.into_iter().filter(|v| served(v)) {
+        api_routes = api_routes
+            .route(&format!("/password-sync-groups/{version}"), get(list).post(create))
+            .route(
+                &format!("/password-sync-groups/{version}/{{id}}"),
+                get(get_one).put(replace).delete(delete),
+            )
+            .route(&format!("/sources/{version}"), get(catalog_api::list_sources))
+            .route(&format!("/sources/{version}/{{id}}"), get(catalog_api::get_source))
+            .merge(policies(version, &format!("/password-policies/{version}")));
     }
     let api = api_routes.route_layer(middleware::from_fn_with_state(shared.clone(), api_gate));
     Router::new()
@@ -63,6 +95,18 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .fallback(unknown_path)
         .layer(middleware::from_fn_with_state(shared.clone(), count_request))
         .with_state(shared)
+}
+
+/// Refuses a request without `X-SailPoint-Experimental: true` with 400
+/// naming the header (after authentication and the rate limit, as on ISC).
+async fn require_experimental(req: Request, next: Next) -> Response {
+    let sent = req.headers().get(EXPERIMENTAL_HEADER).and_then(|v| v.to_str().ok());
+    if sent.is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+        return next.run(req).await;
+    }
+    bad_request(&[format!(
+        "This API is experimental in this version: send the header {EXPERIMENTAL_HEADER}: true to use it."
+    )])
 }
 
 fn tracking_id() -> String {

@@ -3,7 +3,10 @@
 mod common;
 
 use common::http_client;
-use psg_emulator::{API_VERSIONS, ClientSpec, Emulator, EmulatorHandle};
+use psg_emulator::{
+    API_VERSIONS, ClientSpec, EXPERIMENTAL_HEADER, EXPERIMENTAL_POLICY_VERSIONS, Emulator, EmulatorHandle,
+    PER_SERVICE_VERSIONS,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -47,6 +50,17 @@ impl Api {
         let total = r.headers().get("x-total-count").map(|v| v.to_str().unwrap().parse().unwrap());
         (status, total, r.json().await.unwrap())
     }
+}
+
+/// Every path of `version`'s layout, from the tenant root: (groups, sources, policies).
+fn paths_of(version: &str) -> [String; 3] {
+    ["password-sync-groups", "sources", "password-policies"].map(|resource| {
+        if PER_SERVICE_VERSIONS.contains(&version) {
+            format!("/{resource}/{version}")
+        } else {
+            format!("/{version}/{resource}")
+        }
+    })
 }
 
 fn names(v: &Value) -> Vec<String> {
@@ -182,7 +196,7 @@ async fn a_source_and_a_policy_have_the_shapes_of_the_v3_spec() {
         assert!(p["lastUpdated"].is_i64() || p["lastUpdated"].is_null(), "{p}");
     }
     assert!(policies.as_array().unwrap().iter().any(|p| p["firstExpirationReminder"].is_null()));
-    let (_, _, page) = api.get("/v2024/password-policies", &[("limit", "1"), ("offset", "1")]).await;
+    let (_, _, page) = api.get("/v3/password-policies", &[("limit", "1"), ("offset", "1")]).await;
     assert_eq!(names(&page), vec![c.password_policies[1].name.clone()]);
     let (status, _, one) = api.get(&format!("/v3/password-policies/{}", c.password_policy_ids[0]), &[]).await;
     assert_eq!(status, 200);
@@ -319,4 +333,61 @@ async fn catalog_file_defines_sources_and_policies() {
     let err = Emulator::builder().ephemeral().catalog_file(&file).start().await.err().expect("refused");
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     assert!(err.to_string().starts_with(&format!("{}:4:", file.display())), "{err}");
+}
+
+#[tokio::test]
+async fn dated_and_v1_policies_need_the_experimental_header_and_v1_serves_every_resource() {
+    let emu = start().await;
+    let api = Api::new(&emu).await;
+    let c = emu.catalog();
+    let versions = API_VERSIONS.iter().chain(PER_SERVICE_VERSIONS.iter());
+    for version in versions {
+        let [groups, sources, policies] = paths_of(version);
+        let (status, total, _) = api.get(&groups, &[("count", "true")]).await;
+        assert_eq!((status, total), (StatusCode::OK, Some(0)), "{groups}");
+        let (status, total, _) = api.get(&sources, &[("count", "true")]).await;
+        assert_eq!((status, total), (StatusCode::OK, Some(c.sources.len())), "{sources}");
+        let one = format!("{policies}/{}", c.password_policy_ids[0]);
+        for path in [policies.clone(), one] {
+            let bare = api.req(Method::GET, &path).send().await.unwrap();
+            let bare_status = bare.status();
+            let body: Value = bare.json().await.unwrap();
+            let with = api.req(Method::GET, &path).header(EXPERIMENTAL_HEADER, "true").send().await.unwrap();
+            assert_eq!(with.status(), 200, "{path} with the header");
+            if EXPERIMENTAL_POLICY_VERSIONS.contains(version) {
+                assert_eq!(bare_status, 400, "{path} without the header");
+                assert_error_dto(&body, EXPERIMENTAL_HEADER);
+            } else {
+                assert_eq!(bare_status, 200, "{path} needs no header");
+            }
+        }
+    }
+    // A false header value is refused like a missing one.
+    let r = api.req(Method::GET, "/password-policies/v1").header(EXPERIMENTAL_HEADER, "false").send().await;
+    assert_eq!(r.unwrap().status(), 400);
+}
+
+#[tokio::test]
+async fn only_the_versions_asked_for_are_served() {
+    let emu = Emulator::builder()
+        .bind(([127, 0, 0, 1], 0).into())
+        .rate_limit(None)
+        .api_versions(["v1"])
+        .start()
+        .await
+        .unwrap();
+    let api = Api::new(&emu).await;
+    for version in API_VERSIONS {
+        for path in paths_of(version) {
+            let (status, _, body) = api.get(&path, &[]).await;
+            assert_eq!(status, 404, "{path}");
+            assert_error_dto(&body, "target resource");
+        }
+    }
+    let [groups, sources, _] = paths_of("v1");
+    assert_eq!(api.get(&groups, &[]).await.0, 200);
+    assert_eq!(api.get(&sources, &[]).await.0, 200);
+    let refused = Emulator::builder().bind(([127, 0, 0, 1], 0).into()).api_versions(["v7"]).start().await;
+    let e = refused.err().expect("an unknown version is refused").to_string();
+    assert!(e.contains("v7") && e.contains("v2026"), "{e}");
 }
