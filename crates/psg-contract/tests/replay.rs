@@ -4,10 +4,18 @@
 //! and the caller got the typed value or the exact error variant. Requests
 //! psg-ext refuses or cannot express (`replayGenerated`) go through the
 //! generated client instead.
+//!
+//! Every fixture is replayed twice: as recorded (beta groups, v3 sources and
+//! policies), and in SailPoint's per-service layout `v1`, whose schemas are
+//! the same under other paths (`/password-sync-groups/v1`, ...): the path is
+//! moved, the operation id gains `V1`, and a policy request must carry
+//! `X-SailPoint-Experimental: true`.
 
 use httpmock::prelude::*;
 use psg_contract::fixture::{Fixture, Placeholders, fixture_dir, load_all};
-use psg_ext::{Client, Error, Group, GroupSpec, PasswordPolicy, RetryPolicy, Source, SourceFilter};
+use psg_ext::{
+    ApiVersion, Client, Error, Group, GroupSpec, PasswordPolicy, RetryPolicy, Source, SourceFilter,
+};
 use serde_json::Value;
 
 macro_rules! fixture_tests {
@@ -17,6 +25,26 @@ include!(concat!(env!("OUT_DIR"), "/fixture_tests.rs"));
 
 fn load(name: &str) -> Fixture {
     load_all(&fixture_dir()).unwrap().into_iter().find(|f| f.name == name).expect("fixture exists")
+}
+
+/// `f` in the per-service layout: `/{version}/{resource}{rest}` becomes
+/// `/{resource}/v1{rest}` and `getSource` becomes `getSourceV1`.
+fn per_service(f: &Fixture) -> Fixture {
+    let mut v1 = f.clone();
+    let path = f.request.path.trim_start_matches('/');
+    let (_version, rest) = path.split_once('/').expect("a versioned path");
+    let (resource, tail) = rest.split_once('/').map_or((rest, String::new()), |(r, t)| (r, format!("/{t}")));
+    v1.request.path = format!("/{resource}/v1{tail}");
+    v1.operation = format!("{}V1", f.operation);
+    v1
+}
+
+/// The operation of `f` without the per-service layout's `V1`, and whether it had one.
+fn base_operation(f: &Fixture) -> (&str, bool) {
+    match f.operation.strip_suffix("V1") {
+        Some(base) => (base, true),
+        None => (f.operation.as_str(), false),
+    }
 }
 
 /// What the call returned.
@@ -57,7 +85,7 @@ async fn call(client: &Client, f: &Fixture, p: &Placeholders) -> Outcome {
     let id = || p.fill(f.request.path.rsplit('/').next().unwrap());
     let body = f.request.body.as_ref().map(|b| p.fill_value(b));
     let q = |k: &str| f.request.query.get(k).map(|v| v.parse::<u64>().unwrap());
-    let result = match f.operation.as_str() {
+    let result = match base_operation(f).0 {
         "createPasswordSyncGroup" => {
             client.create_group(&new_group(body.as_ref().unwrap())).await.map(Outcome::Group)
         }
@@ -117,6 +145,15 @@ fn texts(body: &Value, key: &str) -> Vec<String> {
 
 async fn replay(name: &str) {
     let f = load(name);
+    replay_fixture(&f).await;
+    replay_fixture(&per_service(&f)).await;
+}
+
+async fn replay_fixture(f: &Fixture) {
+    let (name, f) = (format!("{} ({})", f.name, f.operation), f);
+    let name = name.as_str();
+    let per_service = base_operation(f).1;
+    let experimental = per_service && f.request.path.starts_with("/password-policies/");
     let p = Placeholders::replay();
     let server = MockServer::start_async().await;
     let path = p.fill(&f.request.path);
@@ -125,6 +162,9 @@ async fn replay(name: &str) {
         .mock_async(|when, then| {
             let mut when =
                 when.method(f.request.method.as_str()).path(path.as_str()).header_exists("authorization");
+            if experimental {
+                when = when.header("x-sailpoint-experimental", "true");
+            }
             for (k, v) in &f.request.query {
                 when = when.query_param(k, p.fill(v));
             }
@@ -149,16 +189,18 @@ async fn replay(name: &str) {
         .await;
 
     if f.replay_generated {
-        return replay_generated(&f, &p, &server, &mock).await;
+        return replay_generated(f, &p, &server, &mock).await;
     }
+    let version = if per_service { ApiVersion::V1 } else { ApiVersion::Beta };
     let client = Client::builder()
         .base_url(server.base_url())
+        .api_version(version)
         .access_token("replay-token")
         .retry_policy(RetryPolicy::never())
         .rate_limit(None)
         .build()
         .unwrap();
-    let outcome = call(&client, &f, &p).await;
+    let outcome = call(&client, f, &p).await;
     assert_eq!(
         mock.calls_async().await,
         1,
@@ -177,7 +219,7 @@ async fn replay(name: &str) {
             assert_eq!(status, 200, "{name}");
             let expected: Vec<Group> = serde_json::from_value(body).unwrap();
             assert_eq!(items, expected, "{name}");
-            assert_eq!(total, header_total(&f), "{name}: total from X-Total-Count");
+            assert_eq!(total, header_total(f), "{name}: total from X-Total-Count");
         }
         Outcome::Deleted => assert_eq!(status, 204, "{name}"),
         Outcome::Source(source) => {
@@ -191,7 +233,7 @@ async fn replay(name: &str) {
             for (source, wire) in items.iter().zip(wire) {
                 check_source(name, source, wire);
             }
-            assert_eq!(total, header_total(&f), "{name}: total from X-Total-Count");
+            assert_eq!(total, header_total(f), "{name}: total from X-Total-Count");
         }
         Outcome::Policy(policy) => {
             assert_eq!(status, 200, "{name}");
@@ -204,9 +246,9 @@ async fn replay(name: &str) {
             for (policy, wire) in items.iter().zip(wire) {
                 check_policy(name, policy, wire);
             }
-            assert_eq!(total, header_total(&f), "{name}: total from X-Total-Count");
+            assert_eq!(total, header_total(f), "{name}: total from X-Total-Count");
         }
-        Outcome::Failed(error) => check_error(name, &f, &p, status, &body, error),
+        Outcome::Failed(error) => check_error(name, f, &p, status, &body, error),
     }
 }
 
@@ -261,6 +303,17 @@ fn check_error(name: &str, f: &Fixture, p: &Placeholders, status: u16, body: &Va
             other
         }
     };
+    // A 404 on a listing is the path not being served: the error names the
+    // path (the fixture's) and keeps the server's answer as its cause.
+    let error = match error {
+        Error::VersionNotServed { path, cause, .. } => {
+            assert_eq!(status, 404, "{name}");
+            assert_eq!(path, f.request.path, "{name}: the path that was not served");
+            assert_eq!(f.request.path.matches('/').count(), 2, "{name}: VersionNotServed for an item");
+            *cause
+        }
+        other => other,
+    };
     match (status, error) {
         (401, Error::Unauthorized { message, .. }) => {
             assert_eq!(message.as_deref(), body["error"].as_str(), "{name}")
@@ -291,14 +344,16 @@ fn check_error(name: &str, f: &Fixture, p: &Placeholders, status: u16, body: &Va
 
 async fn replay_generated(f: &Fixture, p: &Placeholders, server: &MockServer, mock: &httpmock::Mock<'_>) {
     let name = &f.name;
+    let (operation, per_service) = base_operation(f);
     let ext = Client::builder()
         .base_url(server.base_url())
+        .api_version(if per_service { ApiVersion::V1 } else { ApiVersion::Beta })
         .access_token("replay-token")
         .rate_limit(None)
         .build()
         .unwrap();
     let limit = || f.request.query["limit"].parse::<u32>().unwrap();
-    let refused = match f.operation.as_str() {
+    let refused = match operation {
         // psg-ext refuses these requests locally and sends nothing ...
         "getPasswordSyncGroups" => Some(ext.list_groups().limit(limit()).page().await.map(drop)),
         "listPasswordPolicies" => Some(ext.list_password_policies().limit(limit()).page().await.map(drop)),
@@ -316,25 +371,35 @@ async fn replay_generated(f: &Fixture, p: &Placeholders, server: &MockServer, mo
     headers.insert("authorization", "Bearer replay-token".parse().unwrap());
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
-    let version = f.request.path.split('/').nth(1).unwrap();
-    let generated = psg_client::Client::new_with_client(
-        &format!("{}/{version}", server.base_url()),
-        http,
-        psg_client::hooks::Hooks::none(),
-    );
+    // Prefixed: the version is part of the base URL; per-service: the root.
+    let root = match per_service {
+        true => server.base_url(),
+        false => format!("{}/{}", server.base_url(), f.request.path.split('/').nth(1).unwrap()),
+    };
+    let generated = psg_client::Client::new_with_client(&root, http, psg_client::hooks::Hooks::none());
     let q = |k: &str| f.request.query.get(k).map(|v| v.parse::<i32>().unwrap());
     let count = f.request.query.get("count").map(|c| c == "true");
-    let result = match f.operation.as_str() {
-        "getPasswordSyncGroups" => {
+    let filters = f.request.query.get("filters").map(String::as_str);
+    let result = match (operation, per_service) {
+        ("getPasswordSyncGroups", false) => {
             generated.get_password_sync_groups(count, q("limit"), q("offset")).await.map(drop)
         }
-        "listPasswordPolicies" => {
+        ("getPasswordSyncGroups", true) => {
+            generated.get_password_sync_groups_v1(count, q("limit"), q("offset")).await.map(drop)
+        }
+        ("listPasswordPolicies", false) => {
             generated.list_password_policies(count, q("limit"), q("offset")).await.map(drop)
         }
-        _ => {
-            let filters = f.request.query.get("filters").map(String::as_str);
+        ("listPasswordPolicies", true) => {
+            generated.list_password_policies_v1(count, q("limit"), q("offset"), "true").await.map(drop)
+        }
+        (_, false) => {
             generated.list_sources(count, filters, None, None, q("limit"), q("offset"), None).await.map(drop)
         }
+        (_, true) => generated
+            .list_sources_v1(count, filters, None, None, q("limit"), q("offset"), None)
+            .await
+            .map(drop),
     };
     assert_eq!(mock.calls_async().await, 1, "{name}: the generated request does not match the fixture's");
     match result {
