@@ -183,7 +183,11 @@ pub async fn status(ctx: &Context, out: &mut impl Write) -> Result<std::process:
         Ok(client) => {
             let config = client.config();
             status.base_url = Some(config.base_url().to_string());
-            status.api_path = Some(format!("/{}", config.api_version()));
+            // `/beta`, `/v3`, ...; in the per-service layout, the groups' path.
+            let groups = psg_ext::config::Resource::PasswordSyncGroups;
+            let prefix = config.api_version().prefix(groups);
+            status.api_path =
+                Some(if prefix.is_empty() { config.api_version().path(groups, false) } else { prefix });
             status.api_version_from = Some(if ctx.global.api_version.is_some() {
                 "flag --api-version".to_string()
             } else if config.api_version() != ApiVersion::Beta {

@@ -47,8 +47,9 @@ pub struct GlobalArgs {
     /// File holding a ready access token to go with --base-url.
     #[arg(long, global = true, value_name = "FILE", requires = "base_url", conflicts_with = "client_id")]
     pub access_token_file: Option<PathBuf>,
-    /// API version to call: beta (default), v3, v2024, v2025, v2026.
-    #[arg(long, global = true, value_name = "VERSION", value_parser = parse_api_version)]
+    /// API version to call: beta (default), v3, v2024, v2025, v2026, or v1 (SailPoint's per-service
+    /// layout, /password-sync-groups/v1, the one its current SDKs call).
+    #[arg(long, global = true, value_name = "VERSION", value_parser = api_version_parser())]
     pub api_version: Option<psg_ext::ApiVersion>,
     /// Profile of the profile file to use (default: `default` when the file has it).
     #[arg(long, global = true, env = "PSG_PROFILE", value_name = "NAME")]
@@ -70,8 +71,13 @@ pub struct GlobalArgs {
     pub max_attempts: Option<u32>,
 }
 
-fn parse_api_version(s: &str) -> Result<psg_ext::ApiVersion, String> {
-    s.parse().map_err(|_| "use one of beta, v3, v2024, v2025, v2026".to_string())
+/// Every version psg-ext knows, as possible values (shell completions offer
+/// them; clap's error lists them).
+fn api_version_parser() -> impl clap::builder::TypedValueParser<Value = psg_ext::ApiVersion> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let values = psg_ext::ApiVersion::ALL.iter().map(|v| PossibleValue::new(v.as_str()));
+    // Every possible value parses: they are the versions' own names.
+    PossibleValuesParser::new(values).try_map(|s| s.parse::<psg_ext::ApiVersion>().map_err(|e| e.to_string()))
 }
 
 /// How results are printed.

@@ -34,7 +34,7 @@ fn version_names_the_release_the_commit_and_the_api_versions() {
             "built from {commit}, checkout at {checkout}"
         );
     }
-    assert_eq!(lines[2], "API versions: beta, v3, v2024, v2025, v2026", "{text}");
+    assert_eq!(lines[2], "API versions: beta, v3, v2024, v2025, v2026, v1", "{text}");
     assert_eq!(psg(&["-V"]), text);
 }
 
