@@ -227,6 +227,8 @@ async fn no_secret_in_any_output_at_vv() {
 async fn completions_are_printed() {
     let run = psg(None, &["completions", "bash"]).await;
     assert!(run.ok().contains("_psg"), "{}", &run.stdout[..200.min(run.stdout.len())]);
+    // --api-version completes to every version, the per-service v1 included.
+    assert!(run.stdout.contains("beta v3 v2024 v2025 v2026 v1"), "versions offered for --api-version");
 }
 
 #[tokio::test]

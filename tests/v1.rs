@@ -182,3 +182,43 @@ async fn policies_are_listed_on_every_version_including_those_requiring_the_head
         assert!(seen.iter().all(|(_, _, s)| *s == 200), "{version}: {seen:?}");
     }
 }
+
+/// `api_version = "v1"` in a profile: used without a flag, named by `auth status`.
+#[tokio::test]
+async fn a_profile_can_choose_v1() {
+    let emu = emulator(|b| b.groups(1).api_versions(["v1"])).await;
+    let dir = temp_dir("v1-profile");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.prod]\nbase_url = \"{}\"\nclient_id = \"psg-demo\"\nclient_secret = \"{}\"\napi_version = \"v1\"\n",
+            emu.base_url(),
+            psg_e2e::DEMO_SECRET
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::PermissionsExt::set_mode(
+        &mut std::fs::metadata(&config).unwrap().permissions(),
+        0o600,
+    );
+    let run = |args: &'static [&'static str]| {
+        let config = config.clone();
+        async move {
+            let out =
+                psg_e2e::psg_command(None).env("PSG_CONFIG", &config).args(args).output().await.unwrap();
+            psg_e2e::Run::from(out)
+        }
+    };
+    let listed: Value =
+        serde_json::from_str(run(&["--profile", "prod", "groups", "list", "-o", "json"]).await.ok()).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    let status = run(&["--profile", "prod", "auth", "status"]).await;
+    assert!(status.ok().contains("/password-sync-groups/v1"), "{}", status.stdout);
+    assert!(
+        api_requests(&emu).iter().all(|(_, p, s)| is_v1_path(p) && *s == 200),
+        "{:?}",
+        api_requests(&emu)
+    );
+}
