@@ -54,6 +54,18 @@ fn is_default<T: Default + PartialEq>(v: &T) -> bool {
     *v == T::default()
 }
 
+/// Where a fixture's response came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordedFrom {
+    /// Recorded against psg-emulator: a regression snapshot, not evidence of SailPoint's behaviour.
+    Emulator,
+    /// Derived from an example in SailPoint's published specification.
+    UpstreamExample,
+    /// Recorded against a real tenant.
+    Tenant,
+}
+
 /// What the server must hold before the exchange.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -119,6 +131,10 @@ pub struct Fixture {
     /// Why this exchange exists, when it is not obvious.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Where the response came from.
+    pub recorded_from: RecordedFrom,
+    /// The day it was recorded (`YYYY-MM-DD`, UTC).
+    pub recorded: String,
     /// Server state needed.
     #[serde(default)]
     pub setup: Setup,

@@ -51,6 +51,11 @@ pub async fn record_one(target: &Target, exchange: &Exchange) -> anyhow::Result<
         name: exchange.name.to_string(),
         operation: exchange.operation.to_string(),
         note: exchange.note.map(str::to_string),
+        recorded_from: match target {
+            Target::Emulator => crate::fixture::RecordedFrom::Emulator,
+            Target::Tenant { .. } => crate::fixture::RecordedFrom::Tenant,
+        },
+        recorded: today(),
         setup: exchange.setup.clone(),
         request: FixtureRequest {
             method: exchange.method.to_string(),
@@ -163,10 +168,18 @@ pub async fn record_all(target: &Target, out: &Path) -> anyhow::Result<Summary> 
         if existing.iter().any(|f| f.name == exchange.name && f.hand_written) {
             continue;
         }
-        let Some(fixture) = record_one(target, &exchange).await? else {
+        let Some(mut fixture) = record_one(target, &exchange).await? else {
             summary.skipped.push(exchange.name.to_string());
             continue;
         };
+        // An unchanged exchange keeps the day it was first recorded.
+        if let Some(old) = existing.iter().find(|f| f.name == fixture.name) {
+            let mut same_day = fixture.clone();
+            same_day.recorded = old.recorded.clone();
+            if same_day == *old {
+                fixture = same_day;
+            }
+        }
         let text = to_text(&fixture);
         crate::guard::check_no_secrets(&fixture.name, &text)?;
         let path = out.join(format!("{}.json", fixture.name));
@@ -187,4 +200,20 @@ pub async fn record_all(target: &Target, out: &Path) -> anyhow::Result<Summary> 
         }
     }
     Ok(summary)
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`.
+fn today() -> String {
+    let secs =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
 }

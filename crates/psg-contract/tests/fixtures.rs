@@ -151,6 +151,12 @@ fn the_v3_reads_are_recorded_with_filters() {
 async fn recording_against_the_emulator_is_byte_identical() {
     let dir = std::env::temp_dir().join(format!("psg-contract-rerecord-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    // Start from the checked-in fixtures: an unchanged exchange keeps its `recorded` day.
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(fixture_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
     let summary =
         psg_contract::record::record_all(&psg_contract::record::Target::Emulator, &dir).await.unwrap();
     assert!(summary.changed.is_empty() && summary.skipped.is_empty(), "{summary}");
