@@ -64,6 +64,10 @@ pub enum RecordedFrom {
     UpstreamExample,
     /// Recorded against a real tenant.
     Tenant,
+    /// Written by hand from ISC's documented behaviour, for a situation no
+    /// server here can be put in (`handWritten: true`); neither recorded nor
+    /// derived mechanically.
+    HandWritten,
 }
 
 /// What the server must hold before the exchange.

@@ -172,3 +172,24 @@ async fn recording_against_the_emulator_is_byte_identical() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Each fixture says truthfully where it came from: exactly the hand-written
+/// ones say `hand-written`; the others were recorded (emulator, tenant) or
+/// derived from SailPoint's examples, and say when.
+#[test]
+fn every_fixture_names_its_origin_and_hand_written_ones_say_so() {
+    use psg_contract::fixture::RecordedFrom;
+    let all = all();
+    let mut by_origin = std::collections::BTreeMap::<String, usize>::new();
+    for f in &all {
+        assert_eq!(f.hand_written, f.recorded_from == RecordedFrom::HandWritten, "{}", f.name);
+        assert!(
+            f.recorded.len() == 10 && f.recorded.as_bytes()[4] == b'-' && f.recorded.as_bytes()[7] == b'-',
+            "{}: recorded {:?} is not YYYY-MM-DD",
+            f.name,
+            f.recorded
+        );
+        *by_origin.entry(format!("{:?}", f.recorded_from)).or_default() += 1;
+    }
+    println!("fixtures by origin: {by_origin:?}");
+}
