@@ -112,6 +112,19 @@ pub enum Command {
         /// can be applied to another tenant (names resolve there).
         #[arg(long)]
         portable: bool,
+        /// Where the YAML's first line (`# yaml-language-server: $schema=REF`) points editors:
+        /// the file `psg schema --out` wrote, relative to the exported file, or a URL.
+        #[arg(long, value_name = "REF", default_value = crate::gitops::schema::DEFAULT_SCHEMA_FILE)]
+        schema_ref: String,
+    },
+    /// Print the JSON Schema of the desired-state file, for editors (completion and errors as you type).
+    #[command(
+        after_help = "Examples:\n  psg schema --out psg-desired-state.schema.json\n  psg export --file groups.yaml    # its first line points at that file\n\nVS Code (YAML extension) and Neovim (yaml-language-server) read the `# yaml-language-server: $schema=` line."
+    )]
+    Schema {
+        /// Write here (atomically) instead of stdout; `-` is stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Show what `apply` would change to make the tenant match a file.
     #[command(

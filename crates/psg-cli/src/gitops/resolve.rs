@@ -123,6 +123,16 @@ impl Names {
     pub fn source(&self, id: &str) -> Option<&str> {
         self.sources.get(id).map(String::as_str)
     }
+    /// Records `name` as policy `id`'s (tests).
+    #[cfg(test)]
+    pub fn insert_policy(&mut self, id: &str, name: &str) {
+        self.policies.insert(id.into(), name.into());
+    }
+    /// Records `name` as source `id`'s (tests).
+    #[cfg(test)]
+    pub fn insert_source(&mut self, id: &str, name: &str) {
+        self.sources.insert(id.into(), name.into());
+    }
 }
 
 /// Looks up the names of every policy and source `groups` use. Warns (on
