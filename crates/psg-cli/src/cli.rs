@@ -10,7 +10,7 @@ Exit codes:
   1  API or network failure (the error line says what the server answered)
   2  usage error or bad input (nothing was sent)
   130  interrupted (Ctrl-C)
-`psg auth status`: 0 authenticated, 1 not. NO_COLOR turns colour off; `-` is stdin for -f.
+`psg auth status`: 0 when groups can be read, 1 otherwise. NO_COLOR turns colour off; `-` is stdin for -f.
 
 The connection (tenant URL and credentials) comes whole from the first of:
   1. flags: --base-url with --client-id and --client-secret-file, or --access-token-file
@@ -184,10 +184,12 @@ pub enum SourcesCommand {
 /// `psg auth ...`.
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
-    /// Base URL, API path, client id and where each came from; the token's
-    /// expiry and scopes when one can be had. Exit 0 when authenticated, 1 otherwise.
+    /// Base URL, API version, client id and where each came from; the token's
+    /// expiry and scopes when one can be had; then one cheap request per permission
+    /// (read groups, change groups, read sources, read policies) and a line each.
+    /// Exit 0 when groups can be read (missing permissions are warning lines), 1 otherwise.
     #[command(
-        after_help = "Examples:\n  psg auth status\n  psg --profile prod auth status -o json\n\nNever prints the client secret or the token."
+        after_help = "Examples:\n  psg auth status\n  psg --profile prod auth status -o json\n\nThe change check sends a PUT for an id no group has (404: allowed, 403: refused); nothing is changed.\nNever prints the client secret or the token."
     )]
     Status,
 }
