@@ -103,6 +103,16 @@ fn print_resolution(out: &mut impl Write, resolution: &Resolution) -> Result<(),
     Ok(())
 }
 
+/// `plan -o json|yaml|ndjson`: `changes` and `summary`, and for a portable
+/// file what the text plan shows above them, `resolved` (names to ids here).
+#[derive(serde::Serialize)]
+struct PlanOutput<'a> {
+    #[serde(flatten)]
+    plan: crate::gitops::plan::PlanDocument<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolved: Option<&'a Resolution>,
+}
+
 /// `psg plan`: returns whether anything would change.
 pub async fn run_plan(
     ctx: &Context,
@@ -120,15 +130,17 @@ pub async fn run_plan(
             "note: this plan deletes every group in the tenant: psg apply will refuse it without --allow-delete-all"
         );
     }
+    let document =
+        PlanOutput { plan: plan.document(), resolved: (!resolution.is_empty()).then_some(&resolution) };
     match ctx.global.output {
         Some(OutputFormat::Json) => {
-            writeln!(out, "{}", serde_json::to_string_pretty(&plan.document()).expect("plain data"))?
+            writeln!(out, "{}", serde_json::to_string_pretty(&document).expect("plain data"))?
         }
         Some(OutputFormat::Ndjson) => {
-            writeln!(out, "{}", serde_json::to_string(&plan.document()).expect("plain data"))?
+            writeln!(out, "{}", serde_json::to_string(&document).expect("plain data"))?
         }
         Some(OutputFormat::Yaml) => {
-            write!(out, "{}", serde_norway::to_string(&plan.document()).expect("plain data"))?
+            write!(out, "{}", serde_norway::to_string(&document).expect("plain data"))?
         }
         Some(OutputFormat::Table | OutputFormat::Wide) | None => {
             print_resolution(out, &resolution)?;
