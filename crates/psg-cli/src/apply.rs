@@ -125,6 +125,9 @@ pub async fn run_plan(
     let resolution = resolve::resolve(client, &file, &mut desired).await?;
     let actual = list_complete(client, "listing the groups").await?;
     let plan = compute(&desired, &actual, args.prune)?;
+    for note in crate::gitops::notes::notes(&desired, &actual) {
+        eprintln!("note: {note}");
+    }
     if deletes_every_group(plan.counts().delete, actual.len()) {
         eprintln!(
             "note: this plan deletes every group in the tenant: psg apply will refuse it without --allow-delete-all"
@@ -309,6 +312,9 @@ pub async fn run_apply(
             let resolution = resolve::resolve(client, &path.display().to_string(), &mut desired).await?;
             let actual = list_complete(client, "listing the groups").await?;
             let plan = compute(&desired, &actual, args.prune)?;
+            for note in crate::gitops::notes::notes(&desired, &actual) {
+                eprintln!("note: {note}");
+            }
             if json {
                 print_resolution(&mut std::io::stderr(), &resolution)?;
             } else {

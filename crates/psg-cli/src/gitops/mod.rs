@@ -10,6 +10,7 @@
 
 pub mod desired;
 pub mod execute;
+pub mod notes;
 pub mod plan;
 pub mod planfile;
 pub mod resolve;
