@@ -251,17 +251,13 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<DesiredGroup>, Vec<String>> {
         match key.text.as_str() {
             k if !super::schema::TOP_KEYS.contains(&k) && !k.starts_with("x-") => problems
                 .add(key.line, format!("unknown key `{k}` (allowed: groups, version, and x-… for anchors)")),
-            "version" => {
-                if value.as_str() != Some("1") {
-                    problems.add(
-                        value.line,
-                        format!(
-                            "`version` is {}; this psg reads version 1 (or leave `version` out)",
-                            value.as_str().map(|v| format!("`{v}`")).unwrap_or_else(|| "not a number".into())
-                        ),
-                    );
-                }
-            }
+            "version" if value.as_str() != Some("1") => problems.add(
+                value.line,
+                format!(
+                    "`version` is {}; this psg reads version 1 (or leave `version` out)",
+                    value.as_str().map(|v| format!("`{v}`")).unwrap_or_else(|| "not a number".into())
+                ),
+            ),
             _ => {}
         }
     }
