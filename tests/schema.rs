@@ -31,6 +31,14 @@ async fn every_export_validates_against_the_written_schema_and_wrong_files_are_r
     let printed: Value = serde_json::from_str(psg(None, &["schema"]).await.ok()).unwrap();
     assert_eq!(printed, schema);
     let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    // -o json is the schema; other formats are refused before anything is written.
+    let json: Value = serde_json::from_str(psg(None, &["schema", "-o", "json"]).await.ok()).unwrap();
+    assert_eq!(json, schema);
+    for format in ["yaml", "table", "wide", "ndjson"] {
+        let run = psg(None, &["schema", "-o", format]).await;
+        assert_eq!(run.code, 2, "{format}: {}", run.stdout);
+        assert!(run.stderr.contains(&format!("-o json (the default), not -o {format}")), "{}", run.stderr);
+    }
 
     for (args, file) in [
         (&["export"][..], "ids.yaml"),

@@ -99,13 +99,15 @@ async fn run_in(ctx: &Context, cli: Cli) -> Result<ExitCode, Failure> {
                 eprintln!("wrote {}", path.display());
             }
         }
-        Command::Schema { out: file } => match file.filter(|f| !stdio::is_dash(f)) {
-            Some(path) => {
-                gitops::planfile::write_atomically(&path, &gitops::schema::text())?;
-                eprintln!("wrote {}", path.display());
+        Command::Schema { out: file } => {
+            match gitops::schema::format(ctx.global.output).map(|()| file.filter(|f| !stdio::is_dash(f)))? {
+                Some(path) => {
+                    gitops::planfile::write_atomically(&path, &gitops::schema::text())?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => write!(out, "{}", gitops::schema::text())?,
             }
-            None => write!(out, "{}", gitops::schema::text())?,
-        },
+        }
         Command::Plan(args) => {
             let changes = apply::run_plan(ctx, &ctx.client()?, &args, &mut out).await?;
             out.flush()?;

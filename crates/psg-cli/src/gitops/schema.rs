@@ -77,8 +77,11 @@ struct GroupEntry {
     renamed_from: Option<String>,
 }
 
-/// A string with something other than white space in it.
+/// A string with something other than white space in it. psg reads every
+/// scalar as text (`name: 2024` is the name "2024"), so numbers and booleans
+/// are allowed too: an editor must not mark what psg accepts.
 fn non_blank(schema: &mut Value) {
+    schema["type"] = json!(["string", "number", "boolean"]);
     schema["minLength"] = json!(1);
     schema["pattern"] = json!("\\S");
 }
@@ -119,6 +122,17 @@ pub fn schema() -> Value {
         { "oneOf": [{ "required": ["sourceIds"] }, { "required": ["sources"] }] },
     ]);
     schema
+}
+
+/// Checks `-o` for `psg schema`: a JSON Schema is JSON (`-o json` or nothing); anything else is refused.
+pub fn format(output: Option<crate::cli::OutputFormat>) -> Result<(), crate::failure::Failure> {
+    match output {
+        None | Some(crate::cli::OutputFormat::Json) => Ok(()),
+        Some(other) => Err(crate::failure::Failure::usage(format!(
+            "psg schema writes a JSON Schema: -o json (the default), not -o {}",
+            clap::ValueEnum::to_possible_value(&other).map(|v| v.get_name().to_string()).unwrap_or_default()
+        ))),
+    }
 }
 
 /// The schema as `psg schema` prints it: pretty JSON and a newline.
@@ -296,6 +310,8 @@ mod tests {
             "version: '1'\ngroups: []\n",
             "version: 1\nx-a: &a {passwordPolicy: P}\ngroups:\n- <<: *a\n  name: A\n  sources: [S, T]\n  renamedFrom: B\n",
             "{\"groups\": [{\"name\": \"A\", \"passwordPolicyId\": \"p\", \"sourceIds\": [\"1\", \"2\"]}]}",
+            // Scalars are text to psg: a year as a name, numbers as ids.
+            "groups:\n- name: 2024\n  passwordPolicyId: 7\n  sourceIds: [1, 2]\n  renamedFrom: true\n",
         ] {
             assert!(desired::parse("f", text).is_ok(), "{text}");
             assert!(schema_accepts(text), "{text}");
