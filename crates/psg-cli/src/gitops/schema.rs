@@ -183,10 +183,22 @@ mod tests {
         assert_eq!(schema["definitions"]["GroupEntry"]["required"], json!(["name"]));
     }
 
-    /// Every desired-state example in the README and docs/ (a fenced block with `groups:`, or
-    /// the output of `cat` in a console block).
+    /// Every desired-state example in the README, the changelog, docs/ and the reader's doc
+    /// comment (a fenced block with `groups:`, or the output of `cat` in a console block).
     fn documented_examples() -> Vec<(String, String)> {
-        let mut sources = vec![("README.md".to_string(), include_str!("../../../../README.md").to_string())];
+        let mut sources = vec![
+            ("README.md".to_string(), include_str!("../../../../README.md").to_string()),
+            ("CHANGELOG.md".to_string(), include_str!("../../../../CHANGELOG.md").to_string()),
+            // The reader's own doc example (`//! ` lines).
+            (
+                "src/gitops/desired.rs".to_string(),
+                include_str!("desired.rs")
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("//! ").or_else(|| (l == "//!").then_some("")))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        ];
         let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs");
         for entry in std::fs::read_dir(docs).expect("docs/") {
             let path = entry.unwrap().path();
@@ -226,7 +238,8 @@ mod tests {
     #[test]
     fn every_documented_example_is_valid_for_the_reader_and_the_schema() {
         let examples = documented_examples();
-        assert!(examples.len() >= 2, "found {examples:?}");
+        assert!(examples.len() >= 3, "found {examples:?}");
+        assert!(examples.iter().any(|(at, _)| at.starts_with("src/gitops/desired.rs")), "{examples:?}");
         let validator = validator();
         for (at, text) in examples {
             assert!(desired::parse(&at, &text).is_ok(), "{at}: {:?}", desired::parse(&at, &text));
