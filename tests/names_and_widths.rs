@@ -268,3 +268,50 @@ async fn create_update_and_filter_by_names_as_the_server_sees_them() {
     let twin = psg(Some(&base), &["groups", "list", "--source", "Workday"]).await;
     assert_eq!(twin.code, 2, "{}", twin.stderr);
 }
+
+#[tokio::test]
+async fn names_that_differ_only_in_case_or_normalisation_get_a_plan_note() {
+    let emu = emulator(|b| b.groups(2)).await;
+    let base = emu.base_url();
+    let groups = emu.groups();
+    let (first, second) = (&groups[0], &groups[1]);
+    let dir = temp_dir("case-notes");
+    let file = dir.join("groups.yaml");
+    let entry = |name: &str, extra: &str| {
+        format!(
+            "- name: '{name}'\n{extra}  passwordPolicyId: {}\n  sourceIds: [{}]\n",
+            first.password_policy_id,
+            first.source_ids.join(", ")
+        )
+    };
+    std::fs::write(
+        &file,
+        format!(
+            "groups:\n{}{}",
+            entry(&first.name.to_uppercase(), ""),
+            entry("Finance", "  renamedFrom: No such group\n")
+        ),
+    )
+    .unwrap();
+    let plan = psg(Some(&base), &["plan", "-f", file.to_str().unwrap()]).await;
+    plan.ok();
+    let expected = format!(
+        "note: \"{}\" in the file and \"{}\" in the tenant ({}): names differ only in case: use renamedFrom to keep the id",
+        first.name.to_uppercase(),
+        first.name,
+        first.id
+    );
+    assert!(plan.stderr.lines().any(|l| l == expected), "{expected:?} not in:\n{}", plan.stderr);
+    assert!(
+        plan.stderr.contains(
+            "note: \"Finance\": renamedFrom \"No such group\" is ignored: the tenant has no group named \"No such group\""
+        ),
+        "{}",
+        plan.stderr
+    );
+    assert!(!plan.stderr.contains(&second.id), "only the look-alike is named: {}", plan.stderr);
+    // The notes go to stderr: -o json stays one document.
+    let json = psg(Some(&base), &["plan", "-f", file.to_str().unwrap(), "-o", "json"]).await;
+    let _: Value = serde_json::from_str(json.ok()).expect("JSON");
+    assert!(json.stderr.contains("names differ only in case"), "{}", json.stderr);
+}

@@ -85,7 +85,9 @@ async fn export_writes_json_with_o_json_and_refuses_formats_it_cannot_write() {
 
     let yaml = psg(Some(&base), &["export", "-o", "yaml"]).await;
     assert!(
-        yaml.ok().starts_with("# Password sync groups") && yaml.stdout.contains("\ngroups:\n"),
+        yaml.ok().starts_with(
+            "# yaml-language-server: $schema=psg-desired-state.schema.json\n# Password sync groups"
+        ) && yaml.stdout.contains("\ngroups:\n"),
         "{}",
         yaml.stdout
     );

@@ -136,3 +136,52 @@ async fn a_callers_or_filter_stays_whole_next_to_password_managed() {
     let ids: Vec<&str> = listed.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [managed.id.as_str()], "only the managed source of the two");
 }
+
+#[tokio::test]
+async fn plan_json_carries_the_resolved_names_for_a_portable_file_only() {
+    let sandbox = emulator(|b| b.groups(2).id_seed(1)).await;
+    let prod = emulator(|b| b.id_seed(2)).await;
+    let p_cat = prod.catalog();
+    let dir = temp_dir("portable-json");
+    let file = dir.join("groups.yaml");
+    let path = file.to_str().unwrap();
+    psg(Some(&sandbox.base_url()), &["export", "--portable", "-f", path]).await.ok();
+    let exported = std::fs::read_to_string(&file).unwrap();
+
+    for format in ["json", "yaml", "ndjson"] {
+        let run = psg(Some(&prod.base_url()), &["plan", "-f", path, "-o", format]).await;
+        let doc: Value = if format == "yaml" {
+            serde_norway::from_str(run.ok()).unwrap()
+        } else {
+            serde_json::from_str(run.ok()).unwrap()
+        };
+        let mut keys: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["changes", "resolved", "summary"], "{format}: {doc}");
+        let policies = doc["resolved"]["policies"].as_object().unwrap();
+        let sources = doc["resolved"]["sources"].as_object().unwrap();
+        assert!(!policies.is_empty() && sources.len() >= 2, "{doc}");
+        // Every name the file gives maps to prod's id of that name.
+        for (name, id) in policies {
+            assert!(exported.contains(name.as_str()), "{name} is not in the file");
+            let entry = p_cat.password_policies.iter().find(|p| &p.name == name).unwrap();
+            assert_eq!(id, entry.id.as_str(), "{name}");
+        }
+        for (name, id) in sources {
+            assert!(exported.contains(name.as_str()), "{name} is not in the file");
+            let entry = p_cat.sources.iter().find(|s| &s.name == name).unwrap();
+            assert_eq!(id, entry.id.as_str(), "{name}");
+        }
+    }
+
+    // A file of ids resolves nothing: exactly `changes` and `summary`.
+    let ids = dir.join("ids.yaml");
+    psg(Some(&prod.base_url()), &["export", "-f", ids.to_str().unwrap()]).await.ok();
+    let doc: Value = serde_json::from_str(
+        psg(Some(&prod.base_url()), &["plan", "-f", ids.to_str().unwrap(), "-o", "json"]).await.ok(),
+    )
+    .unwrap();
+    let mut keys: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["changes", "summary"], "{doc}");
+}

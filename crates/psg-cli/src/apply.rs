@@ -103,6 +103,16 @@ fn print_resolution(out: &mut impl Write, resolution: &Resolution) -> Result<(),
     Ok(())
 }
 
+/// `plan -o json|yaml|ndjson`: `changes` and `summary`, and for a portable
+/// file what the text plan shows above them, `resolved` (names to ids here).
+#[derive(serde::Serialize)]
+struct PlanOutput<'a> {
+    #[serde(flatten)]
+    plan: crate::gitops::plan::PlanDocument<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolved: Option<&'a Resolution>,
+}
+
 /// `psg plan`: returns whether anything would change.
 pub async fn run_plan(
     ctx: &Context,
@@ -115,20 +125,25 @@ pub async fn run_plan(
     let resolution = resolve::resolve(client, &file, &mut desired).await?;
     let actual = list_complete(client, "listing the groups").await?;
     let plan = compute(&desired, &actual, args.prune)?;
+    for note in crate::gitops::notes::notes(&desired, &actual) {
+        eprintln!("note: {note}");
+    }
     if deletes_every_group(plan.counts().delete, actual.len()) {
         eprintln!(
             "note: this plan deletes every group in the tenant: psg apply will refuse it without --allow-delete-all"
         );
     }
+    let document =
+        PlanOutput { plan: plan.document(), resolved: (!resolution.is_empty()).then_some(&resolution) };
     match ctx.global.output {
         Some(OutputFormat::Json) => {
-            writeln!(out, "{}", serde_json::to_string_pretty(&plan.document()).expect("plain data"))?
+            writeln!(out, "{}", serde_json::to_string_pretty(&document).expect("plain data"))?
         }
         Some(OutputFormat::Ndjson) => {
-            writeln!(out, "{}", serde_json::to_string(&plan.document()).expect("plain data"))?
+            writeln!(out, "{}", serde_json::to_string(&document).expect("plain data"))?
         }
         Some(OutputFormat::Yaml) => {
-            write!(out, "{}", serde_norway::to_string(&plan.document()).expect("plain data"))?
+            write!(out, "{}", serde_norway::to_string(&document).expect("plain data"))?
         }
         Some(OutputFormat::Table | OutputFormat::Wide) | None => {
             print_resolution(out, &resolution)?;
@@ -297,6 +312,9 @@ pub async fn run_apply(
             let resolution = resolve::resolve(client, &path.display().to_string(), &mut desired).await?;
             let actual = list_complete(client, "listing the groups").await?;
             let plan = compute(&desired, &actual, args.prune)?;
+            for note in crate::gitops::notes::notes(&desired, &actual) {
+                eprintln!("note: {note}");
+            }
             if json {
                 print_resolution(&mut std::io::stderr(), &resolution)?;
             } else {

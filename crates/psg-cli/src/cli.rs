@@ -10,7 +10,7 @@ Exit codes:
   1  API or network failure (the error line says what the server answered)
   2  usage error or bad input (nothing was sent)
   130  interrupted (Ctrl-C)
-`psg auth status`: 0 authenticated, 1 not. NO_COLOR turns colour off; `-` is stdin for -f.
+`psg auth status`: 0 when groups can be read, 1 otherwise. NO_COLOR turns colour off; `-` is stdin for -f.
 
 The connection (tenant URL and credentials) comes whole from the first of:
   1. flags: --base-url with --client-id and --client-secret-file, or --access-token-file
@@ -118,6 +118,19 @@ pub enum Command {
         /// can be applied to another tenant (names resolve there).
         #[arg(long)]
         portable: bool,
+        /// Where the YAML's first line (`# yaml-language-server: $schema=REF`) points editors:
+        /// the file `psg schema --out` wrote, relative to the exported file, or a URL.
+        #[arg(long, value_name = "REF", default_value = crate::gitops::schema::DEFAULT_SCHEMA_FILE)]
+        schema_ref: String,
+    },
+    /// Print the JSON Schema of the desired-state file, for editors (completion and errors as you type).
+    #[command(
+        after_help = "Examples:\n  psg schema --out psg-desired-state.schema.json\n  psg export --file groups.yaml    # its first line points at that file\n\nVS Code (YAML extension) and Neovim (yaml-language-server) read the `# yaml-language-server: $schema=` line."
+    )]
+    Schema {
+        /// Write here (atomically) instead of stdout; `-` is stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Show what `apply` would change to make the tenant match a file.
     #[command(
@@ -177,10 +190,12 @@ pub enum SourcesCommand {
 /// `psg auth ...`.
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
-    /// Base URL, API path, client id and where each came from; the token's
-    /// expiry and scopes when one can be had. Exit 0 when authenticated, 1 otherwise.
+    /// Base URL, API version, client id and where each came from; the token's
+    /// expiry and scopes when one can be had; then one cheap request per permission
+    /// (read groups, change groups, read sources, read policies) and a line each.
+    /// Exit 0 when groups can be read (missing permissions are warning lines), 1 otherwise.
     #[command(
-        after_help = "Examples:\n  psg auth status\n  psg --profile prod auth status -o json\n\nNever prints the client secret or the token."
+        after_help = "Examples:\n  psg auth status\n  psg --profile prod auth status -o json\n\nThe change check sends a PUT for an id no group has (404: allowed, 403: refused); nothing is changed.\nNever prints the client secret or the token."
     )]
     Status,
 }

@@ -51,12 +51,19 @@ impl Context {
             let path = path.as_deref().ok_or_else(|| {
                 Failure::usage("--profile needs a profile file: set PSG_CONFIG to its path")
             })?;
+            check_profile_file(path, true)?;
             warn_permissions(path);
             ClientBuilder::from_profile_file(path, name)?
         } else if let Some(b) = ClientBuilder::from_env_with(|k| std::env::var(k).ok())? {
             b
-        } else if let Some(b) =
-            path.as_deref().map(ClientBuilder::from_default_profile).transpose()?.flatten()
+        } else if let Some(b) = path
+            .as_deref()
+            .map(|p| check_profile_file(p, false).map(|exists| exists.then_some(p)))
+            .transpose()?
+            .flatten()
+            .map(ClientBuilder::from_default_profile)
+            .transpose()?
+            .flatten()
         {
             if let Some(p) = path.as_deref() {
                 warn_permissions(p);
@@ -110,6 +117,41 @@ impl Context {
 /// Largest credential or token file psg reads; anything bigger is not a secret.
 const SECRET_FILE_CAP: u64 = 64 * 1024;
 
+/// Largest profile file (`PSG_CONFIG`) psg reads.
+const PROFILE_FILE_CAP: u64 = 1024 * 1024;
+
+/// Checks the profile file before anything reads it: a regular file of at most
+/// 1 MiB (`/dev/zero`, a FIFO or a directory get one line naming the file and the
+/// fix, instead of a hang or an out-of-memory). Only looks (`stat`), never opens.
+/// Returns whether it exists; a missing file is an error only when `required`.
+fn check_profile_file(path: &std::path::Path, required: bool) -> Result<bool, Failure> {
+    let named = match std::env::var_os(psg_ext::config::ENV_CONFIG_FILE).filter(|v| !v.is_empty()) {
+        Some(_) => format!("profile file {} (from PSG_CONFIG)", path.display()),
+        None => format!("profile file {}", path.display()),
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(false),
+        Err(e) => {
+            return Err(Failure::usage(format!(
+                "cannot read {named}: {e}; create it, or point PSG_CONFIG at an existing file"
+            )));
+        }
+    };
+    if !meta.is_file() {
+        return Err(Failure::usage(format!(
+            "{named} is not a regular file; point PSG_CONFIG at a TOML profile file"
+        )));
+    }
+    if meta.len() > PROFILE_FILE_CAP {
+        return Err(Failure::usage(format!(
+            "{named} is {} bytes, larger than 1 MiB; a profile file holds a few profiles: point PSG_CONFIG at the right file",
+            meta.len()
+        )));
+    }
+    Ok(true)
+}
+
 /// A secret from a file: the first line, trimmed. Errors name the flag, never the content.
 ///
 /// The file must be a regular file of at most [`SECRET_FILE_CAP`] bytes, so `/dev/zero` or a
@@ -117,10 +159,15 @@ const SECRET_FILE_CAP: u64 = 64 * 1024;
 fn read_secret(path: &std::path::Path, flag: &str) -> Result<String, Failure> {
     use std::io::Read;
     let cannot = |why: String| Failure::usage(format!("{flag}: cannot read {}: {why}", path.display()));
+    let not_regular = || cannot("not a regular file; give the path of a file holding the secret".into());
+    // Looked at before it is opened: opening a FIFO would wait for a writer.
+    if !std::fs::metadata(path).map_err(|e| cannot(e.to_string()))?.is_file() {
+        return Err(not_regular());
+    }
     let file = std::fs::File::open(path).map_err(|e| cannot(e.to_string()))?;
     let meta = file.metadata().map_err(|e| cannot(e.to_string()))?;
     if !meta.is_file() {
-        return Err(cannot("not a regular file; give the path of a file holding the secret".into()));
+        return Err(not_regular());
     }
     let mut bytes = Vec::new();
     file.take(SECRET_FILE_CAP + 1).read_to_end(&mut bytes).map_err(|e| cannot(e.to_string()))?;
@@ -239,6 +286,42 @@ mod tests {
         let text = format!("{err}");
         assert!(text.contains("not a regular file"), "{text}");
         assert!(!text.contains('\n'), "{text}");
+    }
+
+    #[test]
+    fn a_profile_file_must_be_a_regular_file_of_at_most_1_mib() {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, required, expected) in [
+            (std::path::PathBuf::from("/dev/zero"), false, "is not a regular file"),
+            (dir.path().to_path_buf(), true, "is not a regular file"),
+            (dir.path().join("missing.toml"), true, "cannot read profile file"),
+        ] {
+            let text = check_profile_file(&path, required).unwrap_err().message;
+            assert!(text.contains(expected) && text.contains(&path.display().to_string()), "{text}");
+            assert!(text.contains("PSG_CONFIG") && !text.contains('\n'), "{text}");
+        }
+        assert!(!check_profile_file(&dir.path().join("missing.toml"), false).unwrap());
+        let big = dir.path().join("big.toml");
+        std::fs::write(&big, "#".repeat(1024 * 1024 + 1)).unwrap();
+        let text = check_profile_file(&big, true).unwrap_err().message;
+        assert!(text.contains("larger than 1 MiB"), "{text}");
+        let ok = dir.path().join("ok.toml");
+        std::fs::write(&ok, "[profiles.p]\n").unwrap();
+        assert!(check_profile_file(&ok, true).unwrap());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // no mkfifo here
+        }
+        let text = read_secret(&fifo, "--client-secret-file").unwrap_err().message;
+        assert!(text.contains("not a regular file"), "{text}");
+        assert!(check_profile_file(&fifo, true).unwrap_err().message.contains("not a regular file"));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `psg export`: the desired-state document as YAML (the default) or, with
 //! `-o json`, as JSON (which `plan` and `apply` read too). `-o table`,
 //! `wide` and `ndjson` are refused before anything is sent: a desired-state
-//! file is one document, not a listing.
+//! file is one document, not a listing. The YAML's first line points editors at the
+//! schema `psg schema --out` writes (JSON has no comments: editors map it by name).
 
 use std::io::Write;
 use std::path::Path;
@@ -13,7 +14,7 @@ use crate::cli::OutputFormat;
 use crate::failure::Failure;
 use crate::gitops::desired;
 use crate::gitops::snapshot::list_complete;
-use crate::gitops::{planfile, resolve};
+use crate::gitops::{planfile, resolve, schema};
 
 /// The format `export` writes for `-o` (`None`: not given): YAML or JSON; anything else is refused.
 pub fn format(output: Option<OutputFormat>) -> Result<OutputFormat, Failure> {
@@ -33,6 +34,7 @@ pub async fn run(
     file: Option<&Path>,
     portable: bool,
     format: OutputFormat,
+    schema_ref: &str,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let groups = list_complete(client, "listing the groups").await?;
@@ -49,9 +51,12 @@ pub async fn run(
             let names = resolve::names_for(client, &groups).await?;
             json(&desired::portable_document(&groups, &names))
         }
-        (true, _) => desired::render_portable(&groups, &resolve::names_for(client, &groups).await?),
+        (true, _) => {
+            let names = resolve::names_for(client, &groups).await?;
+            format!("{}{}", schema::modeline(schema_ref), desired::render_portable(&groups, &names))
+        }
         (false, OutputFormat::Json) => json(&desired::document(&groups)),
-        (false, _) => desired::render(&groups),
+        (false, _) => format!("{}{}", schema::modeline(schema_ref), desired::render(&groups)),
     };
     match file {
         Some(path) => planfile::write_atomically(path, &text)?,

@@ -90,12 +90,22 @@ async fn run_in(ctx: &Context, cli: Cli) -> Result<ExitCode, Failure> {
         Command::Groups(command) => groups_cmd::run(ctx, command, &mut out).await?,
         Command::Policies(command) => catalog_cmd::policies(ctx, command, &mut out).await?,
         Command::Sources(command) => catalog_cmd::sources(ctx, command, &mut out).await?,
-        Command::Export { file, portable } => {
+        Command::Export { file, portable, schema_ref } => {
             let file = file.filter(|f| !stdio::is_dash(f));
             let format = export_cmd::format(ctx.global.output)?;
-            export_cmd::run(&ctx.client()?, file.as_deref(), portable, format, &mut out).await?;
+            let schema_ref = gitops::schema::reference(&schema_ref)?;
+            export_cmd::run(&ctx.client()?, file.as_deref(), portable, format, &schema_ref, &mut out).await?;
             if let Some(path) = file {
                 eprintln!("wrote {}", path.display());
+            }
+        }
+        Command::Schema { out: file } => {
+            match gitops::schema::format(ctx.global.output).map(|()| file.filter(|f| !stdio::is_dash(f)))? {
+                Some(path) => {
+                    gitops::planfile::write_atomically(&path, &gitops::schema::text())?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => write!(out, "{}", gitops::schema::text())?,
             }
         }
         Command::Plan(args) => {

@@ -79,7 +79,8 @@ impl DesiredGroup {
     }
 }
 
-const GROUP_KEYS: &str = "name, passwordPolicyId or passwordPolicy, sourceIds or sources, renamedFrom";
+/// The allowed group keys, as messages list them (the keys are [`super::schema::GROUP_KEYS`]).
+const GROUP_KEYS_TEXT: &str = "name, passwordPolicyId or passwordPolicy, sourceIds or sources, renamedFrom";
 
 /// Problems with their lines, reported once each, sorted by line.
 #[derive(Default)]
@@ -114,13 +115,11 @@ fn group(item: &Node, problems: &mut Problems) -> Option<DesiredGroup> {
         return None;
     };
     for (key, _) in map {
-        if !["name", "passwordPolicyId", "passwordPolicy", "sourceIds", "sources", "renamedFrom"]
-            .contains(&key.text.as_str())
-        {
+        if !super::schema::GROUP_KEYS.contains(&key.text.as_str()) {
             let hint = if ["id", "created", "modified"].contains(&key.text.as_str()) {
                 " (server-assigned fields are not part of desired state: remove it)".to_string()
             } else {
-                format!(" (allowed: {GROUP_KEYS})")
+                format!(" (allowed: {GROUP_KEYS_TEXT})")
             };
             problems.add(key.line, format!("unknown key `{}`{hint}", key.text));
         }
@@ -250,21 +249,16 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<DesiredGroup>, Vec<String>> {
     };
     for (key, value) in top {
         match key.text.as_str() {
-            "groups" => {}
-            "version" => {
-                if value.as_str() != Some("1") {
-                    problems.add(
-                        value.line,
-                        format!(
-                            "`version` is {}; this psg reads version 1 (or leave `version` out)",
-                            value.as_str().map(|v| format!("`{v}`")).unwrap_or_else(|| "not a number".into())
-                        ),
-                    );
-                }
-            }
-            k if k.starts_with("x-") => {}
-            k => problems
+            k if !super::schema::TOP_KEYS.contains(&k) && !k.starts_with("x-") => problems
                 .add(key.line, format!("unknown key `{k}` (allowed: groups, version, and x-… for anchors)")),
+            "version" if value.as_str() != Some("1") => problems.add(
+                value.line,
+                format!(
+                    "`version` is {}; this psg reads version 1 (or leave `version` out)",
+                    value.as_str().map(|v| format!("`{v}`")).unwrap_or_else(|| "not a number".into())
+                ),
+            ),
+            _ => {}
         }
     }
     let mut groups = Vec::new();

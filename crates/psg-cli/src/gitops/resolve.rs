@@ -25,8 +25,9 @@ const FILTER_BYTES_PER_REQUEST: usize = 4096;
 /// Source batches fetched at once.
 const CONCURRENT_BATCHES: usize = 4;
 
-/// What was resolved, for the plan's display: `(kind, name, id)` sorted.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// What was resolved, for the plan's display: `(kind, name, id)` sorted;
+/// `plan -o json` carries it as `"resolved": {"policies": {NAME: ID}, "sources": {NAME: ID}}`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Resolution {
     /// Policies by name.
     pub policies: BTreeMap<String, String>,
@@ -122,6 +123,16 @@ impl Names {
     /// The unique name of source `id`.
     pub fn source(&self, id: &str) -> Option<&str> {
         self.sources.get(id).map(String::as_str)
+    }
+    /// Records `name` as policy `id`'s (tests).
+    #[cfg(test)]
+    pub fn insert_policy(&mut self, id: &str, name: &str) {
+        self.policies.insert(id.into(), name.into());
+    }
+    /// Records `name` as source `id`'s (tests).
+    #[cfg(test)]
+    pub fn insert_source(&mut self, id: &str, name: &str) {
+        self.sources.insert(id.into(), name.into());
     }
 }
 
