@@ -220,7 +220,8 @@ async fn a_profile_can_choose_v1() {
         // 404: auth status's write probe, a PUT of an id no group has.
         api_requests(&emu)
             .iter()
-            .all(|(m, p, s)| is_v1_path(p) && (*s == 200 || (m == "PUT" && *s == 404 && p.ends_with("-probe")))),
+            .all(|(m, p, s)| is_v1_path(p)
+                && (*s == 200 || (m == "PUT" && *s == 404 && p.ends_with("-probe")))),
         "{:?}",
         api_requests(&emu)
     );
