@@ -73,7 +73,7 @@ pub fn write_dist(binary: &Path, out: &Path) -> Result<Vec<PathBuf>, String> {
                 String::from_utf8_lossy(&output.stderr).trim()
             ));
         }
-        crate::atomic::write(&path, &output.stdout)
+        psg_fs::write_atomic(&path, &output.stdout)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         files.push(path);
         Ok(())

@@ -89,12 +89,12 @@ pub fn run(check: bool) -> ExitCode {
 }
 
 /// Writes `code` to `out` unless it already holds exactly that; `Ok(true)`
-/// when it wrote. Atomic ([`crate::atomic::write`]): never a half-written file.
+/// when it wrote. Atomic ([`psg_fs::write_atomic`]): never a half-written file.
 fn write_if_changed(out: &Path, code: &str) -> std::io::Result<bool> {
     if std::fs::read_to_string(out).is_ok_and(|current| current == code) {
         return Ok(false);
     }
-    crate::atomic::write(out, code.as_bytes())?;
+    psg_fs::write_atomic(out, code.as_bytes())?;
     Ok(true)
 }
 

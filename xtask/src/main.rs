@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod atomic;
 mod bench;
 mod compat;
 mod dist;

@@ -13,7 +13,6 @@ mod delete_cmd;
 mod demo;
 mod export_cmd;
 mod failure;
-mod files;
 mod flags;
 mod gitops;
 mod groups_cmd;

@@ -184,7 +184,7 @@ pub async fn record_all(target: &Target, out: &Path) -> anyhow::Result<Summary> 
         crate::guard::check_no_secrets(&fixture.name, &text)?;
         let path = out.join(format!("{}.json", fixture.name));
         let write = |text: &str| {
-            psg_emulator::atomic::write_atomic(&path, text.as_bytes())
+            psg_fs::write_atomic(&path, text.as_bytes())
                 .with_context(|| format!("cannot write {} (left unchanged)", path.display()))
         };
         match std::fs::read_to_string(&path) {

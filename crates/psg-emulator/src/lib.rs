@@ -38,7 +38,7 @@
 //! most one group. The default client `psg-demo`/`psg-demo-secret` manages
 //! groups and reads sources and policies.
 //!
-//! With `--state FILE` every change is saved (atomically, see [`atomic`])
+//! With `--state FILE` every change is saved (atomically, with `psg_fs`)
 //! before it takes effect: a failed save answers 500 and changes nothing.
 //!
 //! ```
@@ -91,7 +91,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub mod admin;
-pub mod atomic;
 pub mod auth;
 pub mod catalog;
 mod catalog_api;

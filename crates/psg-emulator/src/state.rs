@@ -1,6 +1,6 @@
 //! The store of groups, the catalog of known sources and policies, and the
 //! optional state file. Every change is written to the file (atomically, see
-//! [`crate::atomic`]) before it takes effect in memory: a failed save leaves
+//! `psg_fs`) before it takes effect in memory: a failed save leaves
 //! the store as it was.
 
 use std::path::{Path, PathBuf};
@@ -91,7 +91,7 @@ impl Store {
     pub fn open(file: Option<&Path>, id_seed: u64) -> Result<Self, String> {
         let mut store = Store { file: file.map(Path::to_path_buf), id_seed, ..Store::default() };
         if let Some(path) = file {
-            crate::atomic::check_writable(path).map_err(|e| {
+            psg_fs::check_writable(path).map_err(|e| {
                 format!("cannot write the state file {}: {e}; choose a writable --state path", path.display())
             })?;
         }
@@ -247,7 +247,7 @@ impl Store {
     /// Writes a state to `path` atomically and durably.
     fn save(path: &Path, next_id: u64, groups: &[Group]) -> Result<(), String> {
         let text = serde_json::to_vec_pretty(&PersistedRef { next_id, groups }).map_err(|e| e.to_string())?;
-        crate::atomic::write_atomic(path, &text)
+        psg_fs::write_private(path, &text)
             .map_err(|e| format!("cannot save state file {}: {e}", path.display()))
     }
 }

@@ -50,9 +50,9 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
     if crate::stdio::is_dash(path) {
         return Err(Failure::usage("psg does not write a file named '-': give a file name"));
     }
-    // The emulator's helper (tempfile next to the target, sync, rename; the
-    // target's permissions kept, symlinks followed, nothing left on failure).
-    crate::files::write_atomic(path, text.as_bytes())
+    // psg-fs: a temporary file next to the target, synced, renamed; the
+    // target's permissions kept, symlinks followed, nothing left on failure.
+    psg_fs::write_atomic(path, text.as_bytes())
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))
 }
 
