@@ -14,8 +14,9 @@
 //!   1,000 groups (ratio < 2);
 //! - CLI start: `psg --version` wall time (< 20 ms).
 //!
-//! psg beside SailPoint's SDKs (Python sailpoint 1.4.2, npm
-//! sailpoint-api-client), each tool a process of its own on a fresh emulator
+//! psg beside SailPoint's SDKs (Python sailpoint 1.4.2 and npm
+//! sailpoint-api-client against psg on beta; Python sailpoint 2.x on
+//! `/password-sync-groups/v1` against psg on v1), each tool a process of its own on a fresh emulator
 //! (`crates/psg-bench/src/peers.rs`, `bench/peers.py`, `bench/peers.js`):
 //! list-all 10,000 groups at 50 ms latency, 1,000 sequential gets, 200
 //! creates under the default 100/10 s limit (429s and whether it finished),
@@ -88,8 +89,8 @@ pub fn run(quick: bool, peers: bool) -> ExitCode {
             Some(bench_peers(&compat, true))
         }
     };
-    if let (PeerMode::Require, Some(BenchPeers { python, node })) = (mode, &sdks)
-        && let Some(e) = python.as_ref().err().or(node.as_ref().err())
+    if let (PeerMode::Require, Some(BenchPeers { python, python2, node })) = (mode, &sdks)
+        && let Some(e) = python.as_ref().err().or(python2.as_ref().err()).or(node.as_ref().err())
     {
         eprintln!("error: installing the SDKs: {e}");
         return ExitCode::FAILURE;
@@ -102,7 +103,7 @@ pub fn run(quick: bool, peers: bool) -> ExitCode {
     } else {
         bench.args(["--docs", "docs/benchmarks.md"]);
     }
-    if let Some(BenchPeers { python, node }) = &sdks {
+    if let Some(BenchPeers { python, python2, node }) = &sdks {
         bench.arg("--peers");
         let first_line = |e: &String| e.lines().next().unwrap_or_default().to_string();
         match python {
@@ -112,6 +113,15 @@ pub fn run(quick: bool, peers: bool) -> ExitCode {
             Err(e) => {
                 eprintln!("warning: the Python SDK is left out: {}", first_line(e));
                 bench.arg("--python-missing").arg(first_line(e));
+            }
+        }
+        match python2 {
+            Ok(p) => {
+                bench.arg("--python2").arg(p);
+            }
+            Err(e) => {
+                eprintln!("warning: the Python SDK 2.x is left out: {}", first_line(e));
+                bench.arg("--python2-missing").arg(first_line(e));
             }
         }
         match node {

@@ -87,27 +87,32 @@ pub fn node_env(compat: &Path) -> Result<(), String> {
     )
 }
 
-/// The two SDKs the bench compares psg with, each present or why not.
+/// The SDKs the bench compares psg with, each present or why not.
 pub struct BenchPeers {
     /// Python with sailpoint 1.4.2.
     pub python: Result<PathBuf, String>,
+    /// Python with sailpoint 2.x (`/password-sync-groups/v1`, beside psg on v1).
+    pub python2: Result<PathBuf, String>,
     /// `compat/` when its node_modules holds sailpoint-api-client.
     pub node: Result<PathBuf, String>,
 }
 
 /// The bench's SDKs: installed when `install`, otherwise only found.
 pub fn bench_peers(compat: &Path, install: bool) -> BenchPeers {
-    let venv = compat.join(PYTHON_1X_VENV);
-    let python = if install {
-        python_env(&venv, PYTHON_1X)
-    } else {
-        python_installed(&venv, PYTHON_1X).ok_or_else(|| {
-            format!(
-                "{} not installed in compat/{PYTHON_1X_VENV} (cargo xtask bench --peers installs it)",
-                PYTHON_1X
-            )
-        })
+    let python_of = |venv: &str, requirement: &str| {
+        let dir = compat.join(venv);
+        if install {
+            python_env(&dir, requirement)
+        } else {
+            python_installed(&dir, requirement).ok_or_else(|| {
+                format!(
+                    "{requirement} not installed in compat/{venv} (cargo xtask bench --peers installs it)"
+                )
+            })
+        }
     };
+    let python = python_of(PYTHON_1X_VENV, PYTHON_1X);
+    let python2 = python_of(PYTHON_2X_VENV, PYTHON_2X);
     let node = if install { node_env(compat) } else { Ok(()) }.and_then(|()| {
         if node_installed(compat) {
             Ok(compat.to_path_buf())
@@ -115,7 +120,7 @@ pub fn bench_peers(compat: &Path, install: bool) -> BenchPeers {
             Err("sailpoint-api-client not installed in compat/node_modules (cargo xtask bench --peers installs it)".into())
         }
     });
-    BenchPeers { python, node }
+    BenchPeers { python, python2, node }
 }
 
 #[cfg(test)]
@@ -136,6 +141,7 @@ mod tests {
         assert_eq!(python_installed(dir.path(), PYTHON_2X), None, "another version");
         let peers = bench_peers(dir.path(), false);
         assert!(peers.node.is_err());
+        assert!(peers.python.is_err() && peers.python2.is_err(), "not installed, not installing");
         assert!(!node_installed(dir.path()));
     }
 }

@@ -45,6 +45,12 @@ struct Args {
     /// Why the Python SDK is missing (without --python), for the report.
     #[arg(long, default_value = "python sailpoint 1.4.2 not given (--python)")]
     python_missing: String,
+    /// Python of a virtualenv with sailpoint 2.x (`sailpoint.password_sync_groups`).
+    #[arg(long)]
+    python2: Option<PathBuf>,
+    /// Why the 2.x Python SDK is missing (without --python2), for the report.
+    #[arg(long, default_value = "python sailpoint 2.x not given (--python2)")]
+    python2_missing: String,
     /// Why the TypeScript SDK is missing (without --node-dir), for the report.
     #[arg(long, default_value = "npm sailpoint-api-client not given (--node-dir)")]
     node_missing: String,
@@ -119,6 +125,7 @@ fn main() -> ExitCode {
             scripts: args.peer_scripts.clone(),
             python: args.python.clone().ok_or_else(|| args.python_missing.clone()),
             node,
+            python2: args.python2.clone().ok_or_else(|| args.python2_missing.clone()),
         }
     });
     let peer_sizes = if args.quick { peers::PeerSizes::quick() } else { peers::PeerSizes::full() };

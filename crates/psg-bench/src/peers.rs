@@ -30,6 +30,12 @@ pub enum Tool {
     Python,
     /// npm `sailpoint-api-client`.
     TypeScript,
+    /// psg-ext on SailPoint's per-service layout (`ApiVersion::V1`,
+    /// `/password-sync-groups/v1`); cold start is the same `psg` CLI.
+    PsgV1,
+    /// PyPI `sailpoint` 2.x, `sailpoint.password_sync_groups` (methods
+    /// `*_v1`, `/password-sync-groups/v1`), compared with [`Tool::PsgV1`].
+    Python2,
 }
 
 impl Tool {
@@ -39,8 +45,21 @@ impl Tool {
             Tool::Psg => "psg",
             Tool::Python => "Python SDK 1.4.2",
             Tool::TypeScript => "TypeScript SDK",
+            Tool::PsgV1 => "psg (v1)",
+            Tool::Python2 => "Python SDK 2.x (v1)",
         }
     }
+
+    /// The psg run a peer is compared with: the one on the same API layout.
+    pub fn baseline(self) -> Tool {
+        match self {
+            Tool::Python2 | Tool::PsgV1 => Tool::PsgV1,
+            Tool::Psg | Tool::Python | Tool::TypeScript => Tool::Psg,
+        }
+    }
+
+    /// The SDKs (every tool but psg itself).
+    pub const PEERS: [Tool; 3] = [Tool::Python, Tool::TypeScript, Tool::Python2];
 }
 
 /// Where the SDKs are; `None` means not installed (with the reason).
@@ -54,14 +73,27 @@ pub struct PeerSetup {
     pub python: Result<PathBuf, String>,
     /// The folder holding `node_modules/sailpoint-api-client`.
     pub node: Result<PathBuf, String>,
+    /// The virtualenv's python with sailpoint 2.x.
+    pub python2: Result<PathBuf, String>,
 }
 
 impl PeerSetup {
     fn available(&self, tool: Tool) -> bool {
         match tool {
-            Tool::Psg => true,
+            Tool::Psg | Tool::PsgV1 => true,
             Tool::Python => self.python.is_ok(),
             Tool::TypeScript => self.node.is_ok(),
+            Tool::Python2 => self.python2.is_ok(),
+        }
+    }
+
+    /// Why `tool` is not available, if it is not.
+    fn missing(&self, tool: Tool) -> Option<String> {
+        match tool {
+            Tool::Python => self.python.clone().err(),
+            Tool::TypeScript => self.node.clone().err(),
+            Tool::Python2 => self.python2.clone().err(),
+            Tool::Psg | Tool::PsgV1 => None,
         }
     }
 }
@@ -151,16 +183,15 @@ pub struct PeerReport {
     pub missing: BTreeMap<&'static str, String>,
 }
 
-const TOOLS: [Tool; 3] = [Tool::Psg, Tool::Python, Tool::TypeScript];
+const TOOLS: [Tool; 5] = [Tool::Psg, Tool::Python, Tool::TypeScript, Tool::PsgV1, Tool::Python2];
 
 /// Runs every peer measure.
 pub async fn compare(setup: &PeerSetup, s: PeerSizes) -> PeerReport {
     let mut missing = BTreeMap::new();
-    if let Err(e) = &setup.python {
-        missing.insert(Tool::Python.title(), e.clone());
-    }
-    if let Err(e) = &setup.node {
-        missing.insert(Tool::TypeScript.title(), e.clone());
+    for tool in Tool::PEERS {
+        if let Some(e) = setup.missing(tool) {
+            missing.insert(tool.title(), e);
+        }
     }
     eprintln!("peers: list-all under latency ...");
     let list = list_all(setup, s).await;
@@ -207,13 +238,26 @@ async fn run_loop(setup: &PeerSetup, tool: Tool, measure: &str, env: &LoopEnv) -
             let mut c = tokio::process::Command::new(
                 std::env::current_exe().map_err(|e| format!("cannot find psg-bench itself: {e}"))?,
             );
-            c.args(["peer-loop", measure]);
+            c.args(["peer-loop", measure]).env("PSG_BENCH_API_VERSION", "beta");
+            c
+        }
+        Tool::PsgV1 => {
+            let mut c = tokio::process::Command::new(
+                std::env::current_exe().map_err(|e| format!("cannot find psg-bench itself: {e}"))?,
+            );
+            c.args(["peer-loop", measure]).env("PSG_BENCH_API_VERSION", "v1");
             c
         }
         Tool::Python => {
             let python = setup.python.as_ref().map_err(Clone::clone)?;
             let mut c = tokio::process::Command::new(python);
-            c.arg(setup.scripts.join("peers.py")).arg(measure);
+            c.arg(setup.scripts.join("peers.py")).arg(measure).arg("sailpoint.beta");
+            c
+        }
+        Tool::Python2 => {
+            let python = setup.python2.as_ref().map_err(Clone::clone)?;
+            let mut c = tokio::process::Command::new(python);
+            c.arg(setup.scripts.join("peers.py")).arg(measure).arg("sailpoint.password_sync_groups");
             c
         }
         Tool::TypeScript => {
@@ -279,12 +323,7 @@ async fn measure_tools(
     let mut runs: BTreeMap<&'static str, Result<Vec<Run>, String>> = BTreeMap::new();
     for tool in TOOLS {
         if !setup.available(tool) {
-            let why = match tool {
-                Tool::Python => setup.python.clone().err(),
-                Tool::TypeScript => setup.node.clone().err(),
-                Tool::Psg => None,
-            };
-            runs.insert(tool.title(), Err(why.unwrap_or_default()));
+            runs.insert(tool.title(), Err(setup.missing(tool).unwrap_or_default()));
         } else {
             runs.insert(tool.title(), Ok(Vec::new()));
         }
@@ -337,14 +376,19 @@ fn cell(runs: &[Run], expect: u64) -> Cell {
     }
 }
 
-/// How many times slower `peer` is than psg (peer value / psg value).
+/// How many times slower `peer` is than psg on the same API layout (peer
+/// value / value of [`Tool::baseline`]): the 2.x Python SDK against psg on v1.
 pub fn speedup(row: &Row, peer: Tool) -> Option<f64> {
-    let (p, q) = (row.cell(Tool::Psg)?, row.cell(peer)?);
+    let (p, q) = (row.cell(peer.baseline())?, row.cell(peer)?);
     (p.value > 0.0 && p.finished && q.finished).then(|| q.value / p.value)
 }
 
 fn ratios(row: &Row) -> serde_json::Value {
-    json!({"python_over_psg": speedup(row, Tool::Python), "typescript_over_psg": speedup(row, Tool::TypeScript)})
+    json!({
+        "python_over_psg": speedup(row, Tool::Python),
+        "typescript_over_psg": speedup(row, Tool::TypeScript),
+        "python2_over_psg_v1": speedup(row, Tool::Python2),
+    })
 }
 
 /// Every group behind 50 ms latency; the emulator keeps its default limit.
@@ -378,7 +422,8 @@ async fn list_all(setup: &PeerSetup, s: PeerSizes) -> Row {
     };
     let ratio = ratios(&row);
     let psg = row.cell(Tool::Psg).map(|c| c.value);
-    row.met = [Tool::Python, Tool::TypeScript].iter().all(|&t| speedup(&row, t).is_some_and(|r| r >= 5.0));
+    row.met = [Tool::Python, Tool::TypeScript].iter().all(|&t| speedup(&row, t).is_some_and(|r| r >= 5.0))
+        && (setup.python2.is_err() || speedup(&row, Tool::Python2).is_some_and(|r| r >= 5.0));
     row.details = json!({"ratios": ratio, "lower_bound_s": rounds as f64 * 0.05, "rounds": rounds, "psg_over_bound": psg.map(|p| p / (rounds as f64 * 0.05))});
     row
 }
@@ -399,7 +444,8 @@ async fn get_by_id(setup: &PeerSetup, s: PeerSizes) -> Row {
         details: json!({}),
         creates: None,
     };
-    row.met = [Tool::Python, Tool::TypeScript].iter().all(|&t| speedup(&row, t).is_some_and(|r| r > 1.0));
+    row.met = [Tool::Python, Tool::TypeScript].iter().all(|&t| speedup(&row, t).is_some_and(|r| r > 1.0))
+        && (setup.python2.is_err() || speedup(&row, Tool::Python2).is_some_and(|r| r > 1.0));
     row.details = json!({"ratios": ratios(&row)});
     row
 }
@@ -495,6 +541,27 @@ async fn cold_start(setup: &PeerSetup, s: PeerSizes) -> Row {
         },
     );
     cells.insert(
+        Tool::Python2.title(),
+        match &setup.python2 {
+            Ok(python) => {
+                time_command(
+                    || {
+                        let mut c = tokio::process::Command::new(python);
+                        c.args(["-c", "import sailpoint.password_sync_groups"]);
+                        c
+                    },
+                    s.start_runs,
+                )
+                .await
+            }
+            Err(e) => Err(e.clone()),
+        },
+    );
+    // The same binary whichever layout it speaks.
+    if let Some(psg) = cells.get(Tool::Psg.title()).cloned() {
+        cells.insert(Tool::PsgV1.title(), psg);
+    }
+    cells.insert(
         Tool::TypeScript.title(),
         match &setup.node {
             Ok(dir) => {
@@ -515,7 +582,7 @@ async fn cold_start(setup: &PeerSetup, s: PeerSizes) -> Row {
         name: "cold start".into(),
         unit: "ms",
         method: format!(
-            "wall time of `psg --version` vs `python -c \"import sailpoint.beta\"` vs `node -e \"require('sailpoint-api-client')\"`, median of {} runs after one untimed run (files in the page cache; the loops above pay this start too, outside their timing)",
+            "wall time of `psg --version` vs `python -c \"import sailpoint.beta\"` (2.x: `import sailpoint.password_sync_groups`) vs `node -e \"require('sailpoint-api-client')\"`, median of {} runs after one untimed run (files in the page cache; the loops above pay this start too, outside their timing)",
             s.start_runs
         ),
         target: "< 20 ms (psg)".into(),
@@ -564,6 +631,26 @@ mod tests {
         assert_eq!(speedup(&row(Some((0.5, true)), None), Tool::Python), None);
         assert_eq!(speedup(&row(Some((0.0, true)), Some((2.0, true))), Tool::Python), None);
         assert_eq!(speedup(&row(Some((0.5, true)), Some((2.0, true))), Tool::TypeScript), None);
+    }
+
+    /// The 2.x Python SDK is divided by psg on v1, not by psg on beta, and
+    /// its column and ratio appear in the markdown beside psg (v1).
+    #[test]
+    fn python2_is_compared_with_psg_on_v1() {
+        let mut r = row(Some((0.5, true)), Some((2.0, true)));
+        let c = |value| Ok(Cell { value, rate_limited: 0, finished: true, ok: 1, runs: vec![] });
+        assert_eq!(speedup(&r, Tool::Python2), None, "no 2.x cell yet");
+        r.cells.insert(Tool::Python2.title(), c(3.0));
+        assert_eq!(speedup(&r, Tool::Python2), None, "no psg (v1) cell yet");
+        r.cells.insert(Tool::PsgV1.title(), c(0.25));
+        assert_eq!(speedup(&r, Tool::Python2), Some(12.0));
+        assert_eq!(speedup(&r, Tool::Python), Some(4.0), "1.4.2 still against psg on beta");
+        let report = PeerReport { rows: vec![r], missing: BTreeMap::new() };
+        let md = crate::report::peer_markdown(&report);
+        assert!(md.contains("| psg (v1) | Python SDK 2.x (v1) | Python 2.x \u{f7} psg (v1) |"), "{md}");
+        assert!(md.contains("| 0.250 s | 3.000 s | 12.0\u{d7} |"), "{md}");
+        let text = crate::report::peer_table(&report);
+        assert!(text.contains("12.0x"), "{text}");
     }
 
     /// A loop's result is its last JSON line; anything printed before it

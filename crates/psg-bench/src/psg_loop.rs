@@ -5,7 +5,8 @@
 //!
 //! psg-ext runs with its defaults (page concurrency, retries) and its
 //! client-side limit set to the emulator's (`PSG_BENCH_RATE_LIMIT`, `off` for
-//! the gets, whose emulator has no limit).
+//! the gets, whose emulator has no limit), on the API version
+//! `PSG_BENCH_API_VERSION` (`beta` when unset; `v1` beside the 2.x Python SDK).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -58,8 +59,14 @@ pub async fn run(measure: &str) -> anyhow::Result<LoopResult> {
     // A user sets the client-side limit to the tenant's; the bench passes the
     // emulator's (100/10 s, ISC's documented default, unless a measure turns
     // it off).
-    let mut builder =
-        Client::builder().base_url(&base).client_credentials("psg-demo", "psg-demo-secret").rate_limit(limit);
+    let version = std::env::var("PSG_BENCH_API_VERSION").unwrap_or_else(|_| "beta".into());
+    let version: psg_ext::ApiVersion =
+        version.parse().map_err(|e| anyhow::anyhow!("PSG_BENCH_API_VERSION={version:?}: {e}"))?;
+    let mut builder = Client::builder()
+        .base_url(&base)
+        .client_credentials("psg-demo", "psg-demo-secret")
+        .rate_limit(limit)
+        .api_version(version);
     if std::env::var_os("PSG_BENCH_PAGE_CONCURRENCY").is_some() {
         // Not set by the bench (it measures the default); for trying others.
         builder = builder.page_concurrency(env_number("PSG_BENCH_PAGE_CONCURRENCY", None)?);

@@ -112,18 +112,30 @@ fn ratio_text(row: &Row, peer: Tool, markdown: bool) -> String {
 /// The peer table in plain text.
 pub fn peer_table(p: &PeerReport) -> String {
     let mut out = format!(
-        "{:<30} {:<32} {:<42} {:<42} {:>9} {:>9} {}\n",
-        "peer measure", "psg", "python", "typescript", "py/psg", "ts/psg", "met"
+        "{:<30} {:<32} {:<42} {:<42} {:>9} {:>9} {:<32} {:<42} {:>11} {}\n",
+        "peer measure",
+        "psg",
+        "python",
+        "typescript",
+        "py/psg",
+        "ts/psg",
+        "psg v1",
+        "python 2.x v1",
+        "py2/psg v1",
+        "met"
     );
     for row in &p.rows {
         out.push_str(&format!(
-            "{:<30} {:<32} {:<42} {:<42} {:>9} {:>9} {}\n",
+            "{:<30} {:<32} {:<42} {:<42} {:>9} {:>9} {:<32} {:<42} {:>11} {}\n",
             row.name,
             cell_text(row, Tool::Psg, false),
             cell_text(row, Tool::Python, false),
             cell_text(row, Tool::TypeScript, false),
             ratio_text(row, Tool::Python, false),
             ratio_text(row, Tool::TypeScript, false),
+            cell_text(row, Tool::PsgV1, false),
+            cell_text(row, Tool::Python2, false),
+            ratio_text(row, Tool::Python2, false),
             if row.met { "yes" } else { "NO" }
         ));
     }
@@ -137,19 +149,24 @@ pub fn peer_table(p: &PeerReport) -> String {
 pub fn peer_markdown(p: &PeerReport) -> String {
     let mut out = String::from(
         "Same machine, same run, same emulator configuration; each tool on a fresh emulator per run; medians. \
-         The ratio columns are the SDK's time divided by psg's (how many times faster psg is).\n\n\
-         | measure | psg | Python SDK 1.4.2 | TypeScript SDK | Python \u{f7} psg | TypeScript \u{f7} psg | target | met |\n\
-         |---|---|---|---|---|---|---|---|\n",
+         The ratio columns are the SDK's time divided by psg's on the same API layout (how many times faster psg is): \
+         Python SDK 1.4.2 and the TypeScript SDK against psg on `beta` (`/beta/password-sync-groups`), \
+         the current Python SDK 2.x against psg on `v1` (`--api-version v1`, `/password-sync-groups/v1`).\n\n\
+         | measure | psg | Python SDK 1.4.2 | TypeScript SDK | Python \u{f7} psg | TypeScript \u{f7} psg | psg (v1) | Python SDK 2.x (v1) | Python 2.x \u{f7} psg (v1) | target | met |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for row in &p.rows {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             row.name,
             cell_text(row, Tool::Psg, true),
             cell_text(row, Tool::Python, true),
             cell_text(row, Tool::TypeScript, true),
             ratio_text(row, Tool::Python, true),
             ratio_text(row, Tool::TypeScript, true),
+            cell_text(row, Tool::PsgV1, true),
+            cell_text(row, Tool::Python2, true),
+            ratio_text(row, Tool::Python2, true),
             row.target,
             if row.met { "yes" } else { "no" }
         ));
