@@ -368,6 +368,7 @@ impl Client {
 
     pub(crate) async fn call<T, F, Fut>(&self, op: Op<'_>, send: F) -> Result<Reply<T>, Error>
     where
+        T: serde::de::DeserializeOwned,
         F: Fn() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, psg_client::Error<ApiErrorBody>>>,
     {
@@ -380,6 +381,7 @@ impl Client {
 
     async fn call_inner<T, F, Fut>(&self, op: &Op<'_>, send: F) -> Result<Reply<T>, Error>
     where
+        T: serde::de::DeserializeOwned,
         F: Fn() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, psg_client::Error<ApiErrorBody>>>,
     {
@@ -417,7 +419,7 @@ impl Client {
                     tracing::info!(%method, %path, status, elapsed_ms, attempt, "http request");
                     return Ok(Reply::Value(value));
                 }
-                Err(e) => classify(e, meta).await,
+                Err(e) => classify::<T>(e, meta).await,
             };
             let status = match &failure {
                 AttemptFailure::Response(r) => Some(r.status.as_u16().to_string()),
@@ -523,7 +525,22 @@ impl Client {
     }
 }
 
-async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseMeta>) -> AttemptFailure {
+/// Where in a body decoding as `T` fails, e.g. `` at `[3].sourceIds[0]` ``;
+/// empty when the failure is not inside a field (not JSON at all, a list
+/// where an object belongs). The generated client's error says only line and
+/// column; the field is what a user can act on.
+fn decode_path<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> String {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) if e.path().iter().next().is_some() => format!(" at `{}`", e.path()),
+        _ => String::new(),
+    }
+}
+
+async fn classify<T: serde::de::DeserializeOwned>(
+    error: psg_client::Error<ApiErrorBody>,
+    meta: Option<ResponseMeta>,
+) -> AttemptFailure {
     use psg_client::Error as E;
     if let Some(meta) = meta.as_ref().filter(|m| m.headers.contains_key(BODY_TOO_LARGE_HEADER)) {
         return AttemptFailure::TooLarge(meta.status);
@@ -561,7 +578,12 @@ async fn classify(error: psg_client::Error<ApiErrorBody>, meta: Option<ResponseM
                 snippet: snippet(&bytes),
             })),
             Some(meta) => {
-                AttemptFailure::Decode(meta.status, format!("{e} in {}", snippet(&bytes)), Some(Box::new(e)))
+                let at = decode_path::<T>(&bytes);
+                AttemptFailure::Decode(
+                    meta.status,
+                    format!("{e}{at} in {}", snippet(&bytes)),
+                    Some(Box::new(e)),
+                )
             }
             None => AttemptFailure::Decode(reqwest::StatusCode::OK, e.to_string(), Some(Box::new(e))),
         },
