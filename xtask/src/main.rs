@@ -82,7 +82,9 @@ enum Task {
     /// --base-url against a live tenant (credentials from SAIL_CLIENT_ID and
     /// SAIL_CLIENT_SECRET, catalog ids from PSG_RECORD_POLICIES and
     /// PSG_RECORD_SOURCES). Secrets and volatile values become placeholders;
-    /// prints what changed compared with the checked-in fixtures.
+    /// prints what changed compared with the checked-in fixtures. With
+    /// --upstream DIR, derives the upstream-example fixtures from the
+    /// reference specs in DIR instead (e.g. ../shared/reference).
     Record {
         /// Tenant root, e.g. `https://acme.api.identitynow.com`.
         #[arg(long)]
@@ -90,6 +92,9 @@ enum Task {
         /// Output directory. Default: crates/psg-contract/fixtures.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
+        /// Derive fixtures from every example of the reference specs in this folder.
+        #[arg(long, conflicts_with = "base_url")]
+        upstream: Option<std::path::PathBuf>,
     },
 }
 
@@ -98,7 +103,7 @@ fn main() -> ExitCode {
     match cli.task {
         Task::Generate { check } => generate::run(check),
         Task::SpecDiff { upstream } => spec_diff::run(&upstream),
-        Task::Record { base_url, out } => record::run(base_url, out),
+        Task::Record { base_url, out, upstream } => record::run(base_url, out, upstream),
         Task::Bench { quick, peers } => bench::run(quick, peers),
         Task::Compat => compat::run(),
         Task::Dist { dev } => dist::run(dev),

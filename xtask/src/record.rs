@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 /// Runs `psg-record` with the same arguments.
-pub fn run(base_url: Option<String>, out: Option<PathBuf>) -> ExitCode {
+pub fn run(base_url: Option<String>, out: Option<PathBuf>, upstream: Option<PathBuf>) -> ExitCode {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(crate::spec::workspace_root()).args([
@@ -22,6 +22,9 @@ pub fn run(base_url: Option<String>, out: Option<PathBuf>) -> ExitCode {
     ]);
     if let Some(url) = base_url {
         cmd.args(["--base-url", &url]);
+    }
+    if let Some(upstream) = upstream {
+        cmd.arg("--upstream").arg(upstream);
     }
     if let Some(out) = out {
         cmd.arg("--out").arg(out);

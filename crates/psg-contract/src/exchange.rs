@@ -101,13 +101,15 @@ pub struct Captured {
     pub response: FixtureResponse,
 }
 
-/// Sends one request (templates filled from `arranged`).
+/// Sends one request (templates filled from `arranged`), with `headers`
+/// beyond the token.
 pub async fn perform(
     arranged: &Arranged,
     method: &str,
     path: &str,
     query: &BTreeMap<String, String>,
     body: Option<&Value>,
+    headers: &[(&str, &str)],
 ) -> anyhow::Result<Captured> {
     let http = crate::http_client();
     let p = &arranged.placeholders;
@@ -116,6 +118,9 @@ pub async fn perform(
     let mut request = http.request(method, url).query(query);
     if let Some(token) = &arranged.token {
         request = request.bearer_auth(token);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     if let Some(body) = body {
         request = request.json(&p.fill_value(body));

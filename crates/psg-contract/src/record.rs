@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use crate::exchange::{Arranged, arrange_emulator, fetch_token, perform};
 use crate::fixture::{
-    ClientKind, Fixture, FixtureRequest, Placeholders, Setup, TokenState, load_all, to_text,
+    ClientKind, Fixture, FixtureRequest, Placeholders, RecordedFrom, Setup, TokenState, load_all, to_text,
 };
 use crate::scenario::{Exchange, exchanges};
 
@@ -36,7 +36,8 @@ pub async fn record_one(target: &Target, exchange: &Exchange) -> anyhow::Result<
     };
     let query: BTreeMap<String, String> =
         exchange.query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let captured = perform(&arranged, exchange.method, exchange.path, &query, exchange.body.as_ref()).await?;
+    let captured =
+        perform(&arranged, exchange.method, exchange.path, &query, exchange.body.as_ref(), &[]).await?;
     let mut response = captured.response;
     response.body = response.body.map(|b| arranged.placeholders.normalise_value(&b));
     let mut headers = BTreeMap::new();
@@ -138,19 +139,28 @@ pub struct Summary {
     pub added: Vec<String>,
     /// Exchanges the target cannot be put in (live tenants).
     pub skipped: Vec<String>,
+    /// Derived fixtures whose example is gone.
+    pub removed: Vec<String>,
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "{} unchanged, {} changed, {} new, {} skipped",
+            "{} unchanged, {} changed, {} new, {} skipped, {} removed",
             self.unchanged.len(),
             self.changed.len(),
             self.added.len(),
-            self.skipped.len()
+            self.skipped.len(),
+            self.removed.len()
         )?;
-        for (label, list) in [("changed", &self.changed), ("new", &self.added), ("skipped", &self.skipped)] {
+        let lists = [
+            ("changed", &self.changed),
+            ("new", &self.added),
+            ("skipped", &self.skipped),
+            ("removed", &self.removed),
+        ];
+        for (label, list) in lists {
             for name in list {
                 writeln!(f, "  {label}: {name}")?;
             }
@@ -168,38 +178,65 @@ pub async fn record_all(target: &Target, out: &Path) -> anyhow::Result<Summary> 
         if existing.iter().any(|f| f.name == exchange.name && f.hand_written) {
             continue;
         }
-        let Some(mut fixture) = record_one(target, &exchange).await? else {
+        let Some(fixture) = record_one(target, &exchange).await? else {
             summary.skipped.push(exchange.name.to_string());
             continue;
         };
-        // An unchanged exchange keeps the day it was first recorded.
-        if let Some(old) = existing.iter().find(|f| f.name == fixture.name) {
-            let mut same_day = fixture.clone();
-            same_day.recorded = old.recorded.clone();
-            if same_day == *old {
-                fixture = same_day;
-            }
-        }
-        let text = to_text(&fixture);
-        crate::guard::check_no_secrets(&fixture.name, &text)?;
-        let path = out.join(format!("{}.json", fixture.name));
-        let write = |text: &str| {
-            psg_fs::write_atomic(&path, text.as_bytes())
-                .with_context(|| format!("cannot write {} (left unchanged)", path.display()))
-        };
-        match std::fs::read_to_string(&path) {
-            Ok(old) if old == text => summary.unchanged.push(fixture.name),
-            Ok(_) => {
-                write(&text)?;
-                summary.changed.push(fixture.name);
-            }
-            Err(_) => {
-                write(&text)?;
-                summary.added.push(fixture.name);
-            }
-        }
+        save(fixture, &existing, out, &mut summary)?;
     }
     Ok(summary)
+}
+
+/// Writes the fixtures derived from the reference specs in `references`
+/// ([`crate::upstream`]) into `out`, and removes derived fixtures that no
+/// longer come from any example.
+pub fn record_upstream(references: &Path, out: &Path) -> anyhow::Result<Summary> {
+    std::fs::create_dir_all(out)?;
+    let existing = load_all(out).unwrap_or_default();
+    let derived = crate::upstream::derive_all(references, &today())?;
+    let mut summary = Summary::default();
+    for old in existing.iter().filter(|f| f.recorded_from == RecordedFrom::UpstreamExample) {
+        if !derived.iter().any(|f| f.name == old.name) {
+            let path = out.join(format!("{}.json", old.name));
+            std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+            summary.removed.push(old.name.clone());
+        }
+    }
+    for fixture in derived {
+        save(fixture, &existing, out, &mut summary)?;
+    }
+    Ok(summary)
+}
+
+/// Saves one fixture into `out` (atomically), keeping the day an unchanged
+/// one was first recorded, and notes what happened in `summary`.
+fn save(mut fixture: Fixture, existing: &[Fixture], out: &Path, summary: &mut Summary) -> anyhow::Result<()> {
+    if let Some(old) = existing.iter().find(|f| f.name == fixture.name) {
+        let mut same_day = fixture.clone();
+        same_day.recorded = old.recorded.clone();
+        if same_day == *old {
+            fixture = same_day;
+        }
+    }
+    let text = to_text(&fixture);
+    crate::guard::check_no_secrets(&fixture.name, &text)?;
+    let path = out.join(format!("{}.json", fixture.name));
+    let write = |text: &str| {
+        psg_fs::write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("cannot write {} (left unchanged)", path.display()))
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(old) if old == text => summary.unchanged.push(fixture.name),
+        Ok(_) => {
+            write(&text)?;
+            summary.changed.push(fixture.name);
+        }
+        Err(_) => {
+            write(&text)?;
+            summary.added.push(fixture.name);
+        }
+    }
+    Ok(())
 }
 
 /// Today's date (UTC) as `YYYY-MM-DD`.

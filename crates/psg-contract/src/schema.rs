@@ -191,6 +191,17 @@ impl Fragment {
         Some(self.resolve(r))
     }
 
+    /// The fragment as read (YAML as JSON), e.g. to follow a `$ref` of
+    /// [`Fragment::response_schema`].
+    pub fn doc(&self) -> &Value {
+        &self.doc
+    }
+
+    /// The schema of `op`'s JSON body for `status`, as written (with its `$ref`s).
+    pub fn response_schema(&self, op: &str, status: u16) -> Option<&Value> {
+        self.response(op, status)?.pointer("/content/application~1json/schema")
+    }
+
     /// Headers the fragment declares for `op` answering `status`.
     pub fn declared_headers(&self, op: &str, status: u16) -> Vec<String> {
         self.response(op, status)

@@ -3,7 +3,9 @@
 //! headers and body shape (and, for recorded fixtures, the normalised body).
 
 use psg_contract::exchange::{arrange_emulator, perform};
-use psg_contract::fixture::{Fixture, fixture_dir, load_all};
+use psg_contract::fixture::{Fixture, RecordedFrom, fixture_dir, load_all};
+use psg_contract::schema::Fragment;
+use psg_contract::upstream::shape_problems;
 use serde_json::Value;
 
 macro_rules! fixture_tests {
@@ -29,6 +31,9 @@ fn shape(v: &Value) -> Value {
 
 async fn conform(name: &str) {
     let f = load(name);
+    if f.recorded_from == RecordedFrom::UpstreamExample {
+        return conform_upstream(&f).await;
+    }
     if let Some(reason) = &f.conformance {
         assert!(
             reason.starts_with("skip: ") && reason.len() > 10,
@@ -37,10 +42,16 @@ async fn conform(name: &str) {
         return;
     }
     let arranged = arrange_emulator(&f.setup).await.unwrap();
-    let captured =
-        perform(&arranged, &f.request.method, &f.request.path, &f.request.query, f.request.body.as_ref())
-            .await
-            .unwrap();
+    let captured = perform(
+        &arranged,
+        &f.request.method,
+        &f.request.path,
+        &f.request.query,
+        f.request.body.as_ref(),
+        &[],
+    )
+    .await
+    .unwrap();
     let actual = captured.response;
     assert_eq!(actual.status, f.response.status, "{name}: status");
     for (k, v) in &f.response.headers {
@@ -62,4 +73,94 @@ async fn conform(name: &str) {
     if !f.hand_written {
         assert_eq!(normalised, f.response.body, "{name}: normalised body");
     }
+}
+
+/// The regression snapshot that puts the emulator in the situation of
+/// SailPoint's example: same operation (either layout), same status, and a
+/// situation the emulator can be put in. `None` when there is none (e.g. a
+/// 400 on DELETE, which no request provokes).
+fn situation_for(upstream: &Fixture, all: &[Fixture]) -> Option<Fixture> {
+    let base = |op: &str| op.strip_suffix("V1").unwrap_or(op).to_string();
+    all.iter()
+        .filter(|s| s.recorded_from != RecordedFrom::UpstreamExample && s.conformance.is_none())
+        .find(|s| {
+            base(&s.operation) == base(&upstream.operation) && s.response.status == upstream.response.status
+        })
+        .cloned()
+}
+
+/// `snapshot`'s path moved into the layout of `upstream`'s path:
+/// `/beta/password-sync-groups/{{group:0}}` becomes
+/// `/v3/password-sync-groups/{{group:0}}` or
+/// `/password-sync-groups/v1/{{group:0}}`.
+fn relayout(snapshot: &str, upstream: &str) -> String {
+    let segments: Vec<&str> = upstream.trim_start_matches('/').split('/').collect();
+    let rest = snapshot.trim_start_matches('/').split_once('/').map_or("", |(_, rest)| rest);
+    let (resource, tail) = rest.split_once('/').map_or((rest, String::new()), |(r, t)| (r, format!("/{t}")));
+    match segments.get(1) {
+        Some(&"v1") => format!("/{resource}/v1{tail}"),
+        _ => format!("/{}/{resource}{tail}", segments[0]),
+    }
+}
+
+/// An upstream example against the emulator: the emulator, put in the same
+/// situation by the regression snapshot of that operation and status, on the
+/// example's layout and with its headers, answers the same status and a body
+/// of the example's shape (every key of the example, same kinds).
+async fn conform_upstream(f: &Fixture) {
+    let name = &f.name;
+    let all = load_all(&fixture_dir()).unwrap();
+    let Some(snapshot) = situation_for(f, &all) else {
+        assert!(
+            matches!(f.response.status, 400 | 404) && f.request.method != "POST",
+            "{name}: no regression snapshot puts the emulator in this situation"
+        );
+        return;
+    };
+    let arranged = arrange_emulator(&snapshot.setup).await.unwrap();
+    let path = relayout(&snapshot.request.path, &f.request.path);
+    let headers: Vec<(&str, &str)> = f
+        .request
+        .headers
+        .iter()
+        .filter(|(k, _)| *k != "authorization")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let body = snapshot.request.body.as_ref();
+    let captured =
+        perform(&arranged, &snapshot.request.method, &path, &snapshot.request.query, body, &headers)
+            .await
+            .unwrap();
+    let actual = captured.response;
+    assert_eq!(actual.status, f.response.status, "{name}: status of {} {path}", snapshot.request.method);
+    match (&f.response.body, &actual.body) {
+        (Some(example), Some(got)) => {
+            let (_, fragment) = Fragment::for_operation(&f.operation).unwrap();
+            let schema = fragment.response_schema(&f.operation, f.response.status).unwrap();
+            let mut problems = shape_problems(example, got, schema, fragment.doc());
+            if let Err(invalid) = fragment.validate(&f.operation, f.response.status, Some(got)) {
+                problems.extend(invalid);
+            }
+            assert!(
+                problems.is_empty(),
+                "{name}: the emulator's answer differs from SailPoint's example:\n  {}",
+                problems.join("\n  ")
+            );
+        }
+        (None, None) => {}
+        (want, got) => panic!("{name}: body {want:?} in SailPoint's example, the emulator answered {got:?}"),
+    }
+}
+
+#[test]
+fn relayout_moves_the_version() {
+    assert_eq!(
+        relayout("/beta/password-sync-groups/{{group:0}}", "/v3/password-sync-groups/x"),
+        "/v3/password-sync-groups/{{group:0}}"
+    );
+    assert_eq!(relayout("/v3/sources", "/sources/v1/abc"), "/sources/v1");
+    assert_eq!(
+        relayout("/v3/password-policies/{{policy:0}}", "/v2024/password-policies/p"),
+        "/v2024/password-policies/{{policy:0}}"
+    );
 }

@@ -14,6 +14,10 @@ struct Args {
     /// PSG_RECORD_POLICIES, PSG_RECORD_SOURCES). Default: a fresh emulator per exchange.
     #[arg(long)]
     base_url: Option<String>,
+    /// Derive the upstream-example fixtures from the reference specs in this
+    /// folder (e.g. ../shared/reference) instead of recording.
+    #[arg(long, conflicts_with = "base_url")]
+    upstream: Option<PathBuf>,
     /// Where to write fixtures. Default: crates/psg-contract/fixtures.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -22,11 +26,24 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    let out = args.out.clone().unwrap_or_else(psg_contract::fixture::fixture_dir);
+    if let Some(references) = &args.upstream {
+        return match psg_contract::record::record_upstream(references, &out) {
+            Ok(summary) => {
+                print!("{summary}");
+                println!("fixtures derived from {} in {}", references.display(), out.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let target = match args.base_url {
         Some(base_url) => Target::Tenant { base_url: base_url.trim_end_matches('/').to_string() },
         None => Target::Emulator,
     };
-    let out = args.out.unwrap_or_else(psg_contract::fixture::fixture_dir);
     match record_all(&target, &out).await {
         Ok(summary) => {
             print!("{summary}");
