@@ -157,5 +157,10 @@ pub fn run() -> ExitCode {
         all_passed = false;
         println!("0 passed, 1 failed ({e})");
     }
+    println!("== psg-emulator README's Vitest beforeAll");
+    if let Err(e) = crate::readme_fixture::run_vitest(&root, &root.join("target/debug")) {
+        all_passed = false;
+        println!("0 passed, 1 failed ({e})");
+    }
     if all_passed { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

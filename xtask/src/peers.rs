@@ -26,7 +26,7 @@ pub fn run_quiet(cmd: &mut Command, what: &str) -> Result<(), String> {
 
 /// Installs run against a package registry: a passing network fault gets a
 /// second try before the task fails.
-fn install_step(mut make: impl FnMut() -> Command, what: &str) -> Result<(), String> {
+pub fn install_step(mut make: impl FnMut() -> Command, what: &str) -> Result<(), String> {
     run_quiet(&mut make(), what).or_else(|first| {
         eprintln!("{what} failed once, trying again: {}", first.lines().last().unwrap_or_default());
         run_quiet(&mut make(), what)

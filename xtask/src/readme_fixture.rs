@@ -1,5 +1,6 @@
-//! Part of `cargo xtask compat`: runs the pytest fixture shown in
-//! psg-emulator's README, as written there, with `compat/readme_fixture_test.py`.
+//! Part of `cargo xtask compat`: runs the pytest fixture and the Vitest
+//! `beforeAll` shown in psg-emulator's README, as written there, with
+//! `compat/readme_fixture_test.py` and `compat/readme-js/readme_fixture.test.js`.
 
 use std::path::Path;
 use std::process::Command;
@@ -11,19 +12,75 @@ const PYTEST: &str = "pytest==8.3.4";
 
 /// The first `python` code block after `marker` in `readme`.
 pub fn python_block<'a>(readme: &'a str, marker: &str) -> Option<&'a str> {
+    block(readme, marker, "python")
+}
+
+/// The first code block of `language` after `marker` in `readme`.
+pub fn block<'a>(readme: &'a str, marker: &str, language: &str) -> Option<&'a str> {
     let after = &readme[readme.find(marker)?..];
-    let start = after.find("```python\n")? + "```python\n".len();
+    let fence = format!("```{language}\n");
+    let start = after.find(&fence)? + fence.len();
     let len = after[start..].find("```")?;
     Some(&after[start..start + len])
+}
+
+/// `PATH` with `bin_dir` first.
+fn path_with(bin_dir: &Path) -> Result<std::ffi::OsString, String> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![bin_dir.to_path_buf()];
+    dirs.extend(std::env::split_paths(&path));
+    std::env::join_paths(dirs).map_err(|e| e.to_string())
+}
+
+fn readme(root: &Path) -> Result<String, String> {
+    let path = root.join("crates/psg-emulator/README.md");
+    std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Copies the README's Vitest block into `compat/readme-js/work/isc.js` and
+/// runs Vitest (installed from `compat/readme-js/package.json`) over it.
+pub fn run_vitest(root: &Path, bin_dir: &Path) -> Result<(), String> {
+    let dir = root.join("compat/readme-js");
+    let readme = readme(root)?;
+    let setup = block(&readme, "A Vitest", "js")
+        .ok_or("crates/psg-emulator/README.md has no ```js block after \"A Vitest\"")?;
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    std::fs::write(work.join("isc.js"), setup).map_err(|e| e.to_string())?;
+    std::fs::copy(dir.join("readme_fixture.test.js"), work.join("readme_fixture.test.js"))
+        .map_err(|e| e.to_string())?;
+    let vitest = dir.join("node_modules/vitest/vitest.mjs");
+    if !vitest.is_file() {
+        crate::peers::install_step(
+            || {
+                let mut c = Command::new("npm");
+                c.current_dir(&dir).args([
+                    "install",
+                    "--no-package-lock",
+                    "--no-audit",
+                    "--no-fund",
+                    "--silent",
+                ]);
+                c
+            },
+            "npm install (vitest)",
+        )?;
+    }
+    let status = Command::new("node")
+        .arg(&vitest)
+        .args(["run", "--root"])
+        .arg(&work)
+        .env("PATH", path_with(bin_dir)?)
+        .status()
+        .map_err(|e| format!("node: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("vitest over the README's beforeAll: {status}")) }
 }
 
 /// Copies the README's fixture into `compat/work/readme/conftest.py` and runs
 /// pytest there with `bin_dir` (where `psg-emulator` is) first on PATH.
 pub fn run(root: &Path, bin_dir: &Path) -> Result<(), String> {
     let compat = root.join("compat");
-    let readme_path = root.join("crates/psg-emulator/README.md");
-    let readme =
-        std::fs::read_to_string(&readme_path).map_err(|e| format!("{}: {e}", readme_path.display()))?;
+    let readme = readme(root)?;
     let fixture = python_block(&readme, "A pytest fixture")
         .ok_or("crates/psg-emulator/README.md has no ```python block after \"A pytest fixture\"")?;
     let work = compat.join("work/readme");
@@ -32,10 +89,7 @@ pub fn run(root: &Path, bin_dir: &Path) -> Result<(), String> {
     std::fs::copy(compat.join("readme_fixture_test.py"), work.join("test_readme_fixture.py"))
         .map_err(|e| e.to_string())?;
     let python = python_env(&compat.join(".venv-pytest"), PYTEST)?;
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs = vec![bin_dir.to_path_buf()];
-    dirs.extend(std::env::split_paths(&path));
-    let path = std::env::join_paths(dirs).map_err(|e| e.to_string())?;
+    let path = path_with(bin_dir)?;
     let status = Command::new(python)
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .arg(&work)
@@ -59,5 +113,7 @@ mod tests {
             Some("x = 1\n")
         );
         assert_eq!(python_block("```python\nx\n```", "absent"), None);
+        let js = super::block(readme, "A Vitest", "js").unwrap();
+        assert!(js.contains("beforeAll(") && js.contains("\"--bind\", \"127.0.0.1:0\""), "{js}");
     }
 }
