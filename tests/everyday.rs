@@ -315,7 +315,20 @@ async fn delete_tries_every_id_then_reports() {
     let ids: Vec<String> = broken.groups().into_iter().map(|g| g.id).collect();
     let out = psg(
         Some(&broken.base_url()),
-        &["groups", "delete", &ids[0], &ids[1], "--yes", "--max-attempts", "1", "-o", "json"],
+        // --timeout 1: each unsettled delete is read back for 2 s, not 60.
+        &[
+            "groups",
+            "delete",
+            &ids[0],
+            &ids[1],
+            "--yes",
+            "--max-attempts",
+            "1",
+            "--timeout",
+            "1",
+            "-o",
+            "json",
+        ],
     )
     .await;
     assert_eq!(out.code, 1, "{}", out.stderr);
