@@ -146,3 +146,100 @@ async fn invisible_characters_in_names_are_escaped_in_text_and_exact_in_json() {
     let plan = psg(Some(&base), &["plan", "-f", file.to_str().unwrap(), "--detailed-exitcode"]).await;
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
 }
+
+/// Names that YAML 1.1 readers (PyYAML, Ansible, older yq) take for a time,
+/// a date, a boolean or a merge key are written quoted by `export`, read back
+/// exactly by psg (the plan of the export is empty) and, where the machine
+/// has PyYAML, by PyYAML as the same strings.
+#[tokio::test]
+async fn export_quotes_what_yaml_1_1_would_misread() {
+    let emu = emulator(|b| b).await;
+    let base = emu.base_url();
+    let cat = emu.catalog();
+    let names = ["12:30", "2001-01-01", "y", "N", "<<", "on", "0755", "1e3", "~"];
+    for (i, name) in names.iter().enumerate() {
+        let (a, b) = (&cat.source_ids[i % 3], &cat.source_ids[3]);
+        let policy = &cat.password_policy_ids[0];
+        let args = ["groups", "create", "--name", name, "--policy", policy, "--source", a, "--source", b];
+        psg(Some(&base), &args).await.ok();
+    }
+    let file = temp_dir("yaml11").join("groups.yaml");
+    psg(Some(&base), &["export", "-f", file.to_str().unwrap()]).await.ok();
+    let yaml = std::fs::read_to_string(&file).unwrap();
+    for name in names {
+        assert!(yaml.contains(&format!("name: \"{name}\"\n")), "{name:?} is not quoted:\n{yaml}");
+    }
+    let plan = psg(Some(&base), &["plan", "-f", file.to_str().unwrap(), "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+
+    let script = "import json, sys, yaml\nprint(json.dumps([g['name'] for g in yaml.safe_load(open(sys.argv[1]))['groups']]))";
+    let pyyaml = std::process::Command::new("python3").args(["-c", script]).arg(&file).output();
+    match pyyaml {
+        Ok(out) if out.status.success() => {
+            let mut read: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+            let mut want: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+            read.sort();
+            want.sort();
+            assert_eq!(read, want, "PyYAML reads other names");
+        }
+        _ => eprintln!("no python3 with PyYAML here: the YAML 1.1 read-back was not run"),
+    }
+}
+
+/// `plan`, `apply` and `schema` honour each `-o` they document and refuse
+/// the others (exit 2) before anything is sent or written.
+#[tokio::test]
+async fn plan_apply_and_schema_honour_or_refuse_every_format() {
+    let emu = emulator(|b| b.groups(1)).await;
+    let base = emu.base_url();
+    let cat = emu.catalog();
+    let file = temp_dir("formats-plan").join("groups.yaml");
+    let desired = format!(
+        "groups:\n  - name: Formats\n    passwordPolicyId: {}\n    sourceIds: [{}, {}]\n",
+        cat.password_policy_ids[0], cat.source_ids[0], cat.source_ids[1]
+    );
+    std::fs::write(&file, desired).unwrap();
+    let f = file.to_str().unwrap();
+    for format in ["table", "wide", "json", "yaml", "ndjson"] {
+        let run = psg(Some(&base), &["plan", "-f", f, "-o", format]).await;
+        let text = run.ok();
+        match format {
+            "json" => assert!(serde_json::from_str::<Value>(text).unwrap()["changes"].is_array(), "{text}"),
+            "ndjson" => {
+                assert_eq!(text.lines().count(), 1, "{text}");
+                assert!(serde_json::from_str::<Value>(text).unwrap()["changes"].is_array(), "{text}");
+            }
+            "yaml" => {
+                let doc: serde_norway::Value = serde_norway::from_str(text).unwrap();
+                assert!(doc.get("changes").is_some_and(|p| p.is_sequence()), "{text}");
+            }
+            _ => {
+                assert!(
+                    serde_json::from_str::<Value>(text).is_err(),
+                    "plan -o {format} printed JSON: {text}"
+                );
+                assert!(text.contains("Formats"), "{text}");
+            }
+        }
+    }
+    let groups_before = emu.groups().len();
+    for format in ["wide", "yaml", "ndjson"] {
+        let run = psg(Some(&base), &["apply", "-f", f, "--yes", "-o", format]).await;
+        assert_eq!(run.code, 2, "apply -o {format}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(&format!("-o {format} is not supported")), "{}", run.stderr);
+    }
+    assert_eq!(emu.groups().len(), groups_before, "a refused apply wrote nothing");
+    let json = psg(Some(&base), &["apply", "-f", f, "--yes", "-o", "json"]).await;
+    serde_json::from_str::<Value>(json.ok())
+        .unwrap_or_else(|e| panic!("apply -o json: {e}: {}", json.stdout));
+    assert_eq!(emu.groups().len(), groups_before + 1, "apply -o json created the group");
+
+    let schema = psg(None, &["schema", "-o", "json"]).await;
+    assert!(serde_json::from_str::<Value>(schema.ok()).unwrap()["$schema"].is_string());
+    for format in ["table", "wide", "yaml", "ndjson"] {
+        let run = psg(None, &["schema", "-o", format]).await;
+        assert_eq!(run.code, 2, "schema -o {format}: {}", run.stderr);
+        assert!(run.stderr.contains(&format!("not -o {format}")), "{}", run.stderr);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+}
