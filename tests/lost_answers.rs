@@ -185,3 +185,31 @@ async fn an_update_whose_answers_and_reads_are_lost_says_the_outcome_is_unknown(
     assert_eq!(emu.groups()[0].name, "Renamed lost", "the server did apply it");
     never_claims_unreachable(&run);
 }
+
+/// An update whose first answer was lost (the server carried it out) and
+/// whose retry met a 503: the 503 settles nothing, because the first attempt
+/// may have acted; psg reads the group back and reports it updated.
+#[tokio::test]
+async fn a_503_after_a_lost_update_is_read_back_not_taken_for_a_refusal() {
+    let emu = emulator(|b| b.groups(1)).await;
+    let id = emu.groups()[0].id.clone();
+    let dir = temp_dir("lost-then-503");
+    let file = group_file(&emu, &dir, "Renamed after a loss");
+    // psg reads the groups first; the faults wait for the PUTs.
+    emu.inject_on("PUT", psg_emulator::Fault::Lost).unwrap();
+    emu.inject_on("PUT", psg_emulator::Fault::Status(503)).unwrap();
+    let run = psg(
+        Some(&emu.base_url()),
+        &["groups", "update", &id, "-f", &file, "--timeout", "1", "--max-attempts", "2", "-o", "json"],
+    )
+    .await;
+    assert_eq!(named(&emu, "Renamed after a loss"), 1, "the lost attempt was carried out");
+    let puts: Vec<u16> = emu.requests().iter().filter(|r| r.method == "PUT").map(|r| r.status).collect();
+    let all: Vec<String> =
+        emu.requests().iter().map(|r| format!("{} {} {}", r.method, r.path, r.status)).collect();
+    assert_eq!(puts.len(), 2, "one lost attempt and one 503: {puts:?} {all:#?} {}", run.stderr);
+    assert!(puts.contains(&503), "{puts:?}");
+    let updated: Value = serde_json::from_str(run.ok()).unwrap();
+    assert_eq!(updated["name"], "Renamed after a loss");
+    assert!(!run.stderr.contains("not updated"), "{}", run.stderr);
+}

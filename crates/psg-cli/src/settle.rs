@@ -52,11 +52,14 @@ pub fn pauses(window: Duration) -> Vec<Duration> {
 /// Whether `e` leaves open whether a write that was sent took effect: the
 /// answer was lost or timed out, or the server failed after it may have
 /// acted (500, 502, 504). A refused connection (nothing sent), a 503 or a
-/// 4xx settle it: the write did not happen.
+/// 4xx settle it, but only on the first attempt: after a retry, an earlier
+/// attempt may have been carried out without an answer (psg-ext retries
+/// updates and deletes).
 pub fn settles_nothing(e: &Error) -> bool {
     match e {
         Error::CreateOutcomeUnknown { .. } | Error::Timeout { .. } => true,
-        Error::Transport { cause, .. } => !cause.is_connect(),
+        Error::Transport { cause, attempts, .. } => !cause.is_connect() || *attempts > 1,
+        Error::Api(detail) if detail.attempts > 1 && detail.status.is_server_error() => true,
         _ => e.status().is_some_and(|s| matches!(s.as_u16(), 500 | 502 | 504)),
     }
 }

@@ -419,7 +419,16 @@ impl EmulatorHandle {
     /// `fault` instead of the seeded draw; calls queue up in order. Counted in
     /// [`Stats::faults`] like any injected fault.
     pub fn inject(&self, fault: Fault) {
-        self.shared.script.push(fault);
+        self.shared.script.push(None, fault);
+    }
+    /// Like [`inject`](Self::inject), for the next API request of `method`
+    /// (`"PUT"`, `"DELETE"`...) only: requests of other methods pass it by.
+    /// Fails on a method that is not an HTTP token.
+    pub fn inject_on(&self, method: &str, fault: Fault) -> Result<(), String> {
+        let method = axum::http::Method::from_bytes(method.as_bytes())
+            .map_err(|_| format!("{method:?} is not an HTTP method"))?;
+        self.shared.script.push(Some(method), fault);
+        Ok(())
     }
     /// Back to the state at start: the seeded groups, zero counters, empty
     /// rate-limit windows, no recorded requests, no queued faults. Tokens

@@ -81,20 +81,24 @@ impl RequestLog {
     }
 }
 
-/// Faults the next API requests get, in order, before the seeded ones.
+/// Faults the next API requests get, in order, before the seeded ones; an
+/// entry with a method waits for a request of that method.
 #[derive(Debug, Default)]
 pub(crate) struct Script {
-    queue: Mutex<VecDeque<Fault>>,
+    queue: Mutex<VecDeque<(Option<axum::http::Method>, Fault)>>,
 }
 
 impl Script {
-    pub(crate) fn push(&self, fault: Fault) {
-        self.queue.lock().expect("script lock").push_back(fault);
+    pub(crate) fn push(&self, method: Option<axum::http::Method>, fault: Fault) {
+        self.queue.lock().expect("script lock").push_back((method, fault));
     }
 
-    /// The scripted fault for this request, if one is left.
-    pub(crate) fn next(&self) -> Option<Fault> {
-        self.queue.lock().expect("script lock").pop_front()
+    /// The scripted fault for a request of `method`: the first entry for
+    /// any method or for this one, if one is left.
+    pub(crate) fn next(&self, method: &axum::http::Method) -> Option<Fault> {
+        let mut queue = self.queue.lock().expect("script lock");
+        let at = queue.iter().position(|(m, _)| m.as_ref().is_none_or(|m| m == method))?;
+        queue.remove(at).map(|(_, fault)| fault)
     }
 
     pub(crate) fn clear(&self) {
@@ -132,10 +136,15 @@ mod tests {
     #[test]
     fn scripted_faults_come_out_in_order_once() {
         let script = Script::default();
-        script.push(Fault::Status(503));
-        script.push(Fault::Reset);
-        assert_eq!(script.next(), Some(Fault::Status(503)));
-        assert_eq!(script.next(), Some(Fault::Reset));
-        assert_eq!(script.next(), None);
+        let (get, put) = (axum::http::Method::GET, axum::http::Method::PUT);
+        script.push(None, Fault::Status(503));
+        script.push(Some(put.clone()), Fault::Lost);
+        script.push(None, Fault::Reset);
+        assert_eq!(script.next(&get), Some(Fault::Status(503)));
+        // The PUT's entry waits for a PUT; the next GET gets the one after it.
+        assert_eq!(script.next(&get), Some(Fault::Reset));
+        assert_eq!(script.next(&get), None);
+        assert_eq!(script.next(&put), Some(Fault::Lost));
+        assert_eq!(script.next(&put), None);
     }
 }

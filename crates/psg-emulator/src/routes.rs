@@ -208,7 +208,7 @@ async fn api_gate(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Res
             return too_many(retry_after_secs(wait));
         }
     }
-    let fault = s.script.next().or_else(|| s.faults.lock().expect("faults lock").next_api());
+    let fault = s.script.next(req.method()).or_else(|| s.faults.lock().expect("faults lock").next_api());
     // `late` concerns writes only; a read that draws it passes untouched.
     let fault = fault.filter(|f| write || *f != Fault::Late);
     if let Some(fault) = fault {

@@ -170,14 +170,15 @@ impl Tenant for Live<'_> {
     }
 }
 
-/// Classifies a failed write. Whether the server may have acted is decided
-/// as for single commands ([`crate::settle::settles_nothing`]): a lost or
-/// late answer, or a 500, 502 or 504, leaves it open; a refused connection
-/// or a 503 (the server turned the request away) does not, so the change is
-/// simply tried again in the next round (after the fresh read every round
-/// starts with) instead of waiting out the settle window first.
+/// Classifies a failed write. Any 5xx or transport failure may follow an
+/// earlier attempt of the same request that was carried out without an
+/// answer (psg-ext retries updates and deletes), so it leaves open whether
+/// the write happened, even a 503 or a refused connection.
 pub fn classify(e: &Error) -> Failed {
     match e {
+        Error::CreateOutcomeUnknown { .. } | Error::Timeout { .. } | Error::Transport { .. } => {
+            Failed::Unknown
+        }
         Error::Auth { status, .. } => match status.map(|s| s.as_u16()) {
             Some(400 | 401 | 403) => Failed::Credentials,
             _ => Failed::Transient,
@@ -185,14 +186,12 @@ pub fn classify(e: &Error) -> Failed {
         Error::Unauthorized { .. } => Failed::Credentials,
         Error::Stopped { may_have_acted: true, .. } => Failed::Unknown,
         Error::Stopped { .. } => Failed::NotSent,
-        e if crate::settle::settles_nothing(e) => Failed::Unknown,
-        Error::Transport { .. } => Failed::Transient,
         other => match other.status().map(|s| s.as_u16()) {
             Some(401) => Failed::Credentials,
             Some(403) => Failed::Forbidden,
             Some(404) => Failed::Gone,
             Some(429) => Failed::Transient,
-            Some(s) if s >= 500 => Failed::Transient,
+            Some(s) if s >= 500 => Failed::Unknown,
             _ if other.is_retryable() => Failed::Transient,
             _ => Failed::Refused,
         },
