@@ -172,18 +172,24 @@ async fn export_quotes_what_yaml_1_1_would_misread() {
     let plan = psg(Some(&base), &["plan", "-f", file.to_str().unwrap(), "--detailed-exitcode"]).await;
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
 
-    let script = "import json, sys, yaml\nprint(json.dumps([g['name'] for g in yaml.safe_load(open(sys.argv[1]))['groups']]))";
-    let pyyaml = std::process::Command::new("python3").args(["-c", script]).arg(&file).output();
-    match pyyaml {
-        Ok(out) if out.status.success() => {
-            let mut read: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
-            let mut want: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-            read.sort();
-            want.sort();
-            assert_eq!(read, want, "PyYAML reads other names");
-        }
-        _ => eprintln!("no python3 with PyYAML here: the YAML 1.1 read-back was not run"),
+    let has_pyyaml = std::process::Command::new("python3")
+        .args(["-c", "import yaml"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pyyaml {
+        eprintln!("no python3 with PyYAML here: the YAML 1.1 read-back was not run");
+        return;
     }
+    // A name PyYAML misread is a date or a number, or (`<<`) makes the
+    // document fail: repr() shows what it became; any failure fails the test.
+    let script = "import json, sys, yaml\nprint(json.dumps([g['name'] for g in yaml.safe_load(open(sys.argv[1]))['groups']], default=repr))";
+    let out = std::process::Command::new("python3").args(["-c", script]).arg(&file).output().unwrap();
+    assert!(out.status.success(), "PyYAML cannot read the export: {}", String::from_utf8_lossy(&out.stderr));
+    let mut read: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut want: Vec<Value> = names.iter().map(|s| Value::from(*s)).collect();
+    read.sort_by_key(|v| v.to_string());
+    want.sort_by_key(|v| v.to_string());
+    assert_eq!(read, want, "PyYAML reads other names");
 }
 
 /// `plan`, `apply` and `schema` honour each `-o` they document and refuse
@@ -233,6 +239,13 @@ async fn plan_apply_and_schema_honour_or_refuse_every_format() {
     serde_json::from_str::<Value>(json.ok())
         .unwrap_or_else(|e| panic!("apply -o json: {e}: {}", json.stdout));
     assert_eq!(emu.groups().len(), groups_before + 1, "apply -o json created the group");
+    let table = psg(Some(&base), &["apply", "-f", f, "--yes", "-o", "table"]).await;
+    assert!(
+        serde_json::from_str::<Value>(table.ok()).is_err(),
+        "apply -o table printed JSON: {}",
+        table.stdout
+    );
+    assert!(!table.stdout.trim().is_empty(), "apply -o table says what it did");
 
     let schema = psg(None, &["schema", "-o", "json"]).await;
     assert!(serde_json::from_str::<Value>(schema.ok()).unwrap()["$schema"].is_string());

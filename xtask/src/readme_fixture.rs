@@ -38,7 +38,7 @@ fn readme(root: &Path) -> Result<String, String> {
 }
 
 /// Copies the README's Vitest block into `compat/readme-js/work/isc.js` and
-/// runs Vitest (installed from `compat/readme-js/package.json`) over it.
+/// runs Vitest (installed by `npm ci` from `compat/readme-js/package-lock.json`) over it.
 pub fn run_vitest(root: &Path, bin_dir: &Path) -> Result<(), String> {
     let dir = root.join("compat/readme-js");
     let readme = readme(root)?;
@@ -53,17 +53,12 @@ pub fn run_vitest(root: &Path, bin_dir: &Path) -> Result<(), String> {
     if !vitest.is_file() {
         crate::peers::install_step(
             || {
+                // The checked-in lock file pins Vitest's whole tree (vite included).
                 let mut c = Command::new("npm");
-                c.current_dir(&dir).args([
-                    "install",
-                    "--no-package-lock",
-                    "--no-audit",
-                    "--no-fund",
-                    "--silent",
-                ]);
+                c.current_dir(&dir).args(["ci", "--no-audit", "--no-fund", "--silent"]);
                 c
             },
-            "npm install (vitest)",
+            "npm ci (vitest)",
         )?;
     }
     let status = Command::new("node")

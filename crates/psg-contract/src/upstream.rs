@@ -21,6 +21,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use serde_json::{Map, Value};
 
 use crate::fixture::{Fixture, FixtureRequest, FixtureResponse, RecordedFrom, Setup};
@@ -38,6 +39,12 @@ pub const REFERENCES: &[&str] = &[
     "sailpoint-v1-sources.yaml",
     "sailpoint-v1-password-policies.yaml",
 ];
+
+/// The operations of a path item this derivation reads.
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// The other keys a path item may have.
+const PATH_KEYS: [&str; 4] = ["parameters", "summary", "description", "servers"];
 
 /// Name prefix of every derived fixture.
 pub const PREFIX: &str = "upstream_";
@@ -119,27 +126,37 @@ fn synthesize_at(doc: &Value, schema: &Value, depth: usize) -> Option<Value> {
 
 /// Each example body of a response or request body (`content` of
 /// `application/json`), named (`""` for the only one), and how it was found.
-fn bodies(doc: &Value, content: Option<&Value>) -> Vec<(String, Option<Value>, &'static str)> {
-    let Some(json) = content.and_then(|c| c.get("application/json")) else {
-        return vec![(String::new(), None, "no content")];
+/// Fails rather than leaving out an example it cannot read (an external
+/// `$ref`, an `externalValue`) or a JSON body it can make nothing of.
+fn bodies(
+    doc: &Value,
+    content: Option<&Value>,
+) -> anyhow::Result<Vec<(String, Option<Value>, &'static str)>> {
+    let Some(content) = content else {
+        return Ok(vec![(String::new(), None, "no content")]);
+    };
+    let Some(json) = content.get("application/json") else {
+        let types: Vec<&String> = content.as_object().map(|c| c.keys().collect()).unwrap_or_default();
+        anyhow::bail!("no application/json content (only {types:?})");
     };
     if let Some(example) = json.get("example") {
-        return vec![(String::new(), Some(example.clone()), "example")];
+        return Ok(vec![(String::new(), Some(example.clone()), "example")]);
     }
     if let Some(examples) = json.get("examples").and_then(Value::as_object) {
-        let named: Vec<_> = examples
-            .iter()
-            .filter_map(|(k, e)| {
-                resolve(doc, e).get("value").map(|v| (k.clone(), Some(v.clone()), "examples"))
-            })
-            .collect();
+        let mut named = Vec::new();
+        for (key, entry) in examples {
+            let value = resolve(doc, entry)
+                .get("value")
+                .ok_or_else(|| anyhow::anyhow!("example {key:?} has no value here (external?)"))?;
+            named.push((key.clone(), Some(value.clone()), "examples"));
+        }
         if !named.is_empty() {
-            return named;
+            return Ok(named);
         }
     }
     match json.get("schema").and_then(|s| synthesize(doc, s)) {
-        Some(value) => vec![(String::new(), Some(value), "the examples of its schema's properties")],
-        None => Vec::new(),
+        Some(value) => Ok(vec![(String::new(), Some(value), "the examples of its schema's properties")]),
+        None => anyhow::bail!("a JSON body with no example, and none in its schema"),
     }
 }
 
@@ -196,17 +213,23 @@ pub fn derive(path: &Path, recorded: &str) -> anyhow::Result<Vec<Fixture>> {
     let paths =
         doc.get("paths").and_then(Value::as_object).ok_or_else(|| anyhow::anyhow!("{file}: no paths"))?;
     for (template, item) in paths {
-        for method in ["get", "post", "put", "delete"] {
+        let mut keys = item.as_object().into_iter().flat_map(|m| m.keys());
+        if let Some(other) = keys.find(|k| !METHODS.contains(&k.as_str()) && !PATH_KEYS.contains(&k.as_str()))
+        {
+            anyhow::bail!("{file}: {template} has {other:?}, which this derivation does not read");
+        }
+        for method in METHODS {
             let Some(op) = item.get(method) else { continue };
             let operation = op
                 .get("operationId")
                 .and_then(Value::as_str)
                 .ok_or_else(|| anyhow::anyhow!("{file}: {method} {template} has no operationId"))?;
-            let params: Vec<&Value> = item
+            // The operation's parameters first: they override the path's.
+            let params: Vec<&Value> = op
                 .get("parameters")
                 .and_then(Value::as_array)
                 .into_iter()
-                .chain(op.get("parameters").and_then(Value::as_array))
+                .chain(item.get("parameters").and_then(Value::as_array))
                 .flatten()
                 .map(|p| resolve(&doc, p))
                 .collect();
@@ -222,22 +245,41 @@ pub fn derive(path: &Path, recorded: &str) -> anyhow::Result<Vec<Fixture>> {
                         request_path = request_path.replace(&format!("{{{name}}}"), example);
                     }
                     Some("header") if param.get("required") == Some(&Value::Bool(true)) => {
-                        if let Some(value) = header_value(param) {
-                            headers.insert(name.to_ascii_lowercase(), value);
-                        }
+                        let value = header_value(param).ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "{file}: {operation}: required header {name} has no default or example"
+                            )
+                        })?;
+                        headers.entry(name.to_ascii_lowercase()).or_insert(value);
                     }
                     _ => {}
                 }
             }
+            let context = |what: &str| format!("{file}: {} {template} {what}", method.to_ascii_uppercase());
             let request_body = match op.get("requestBody").map(|b| resolve(&doc, b)) {
-                Some(b) => bodies(&doc, b.get("content")).into_iter().next().and_then(|(_, v, _)| v),
+                Some(b) => {
+                    let mut found =
+                        bodies(&doc, b.get("content")).with_context(|| context("request body"))?;
+                    anyhow::ensure!(
+                        found.len() == 1,
+                        "{}: {} examples, one expected",
+                        context("request body"),
+                        found.len()
+                    );
+                    found.remove(0).1
+                }
                 None => None,
             };
             let responses = op.get("responses").and_then(Value::as_object).into_iter().flatten();
             for (status_text, response) in responses {
-                let Ok(status) = status_text.parse::<u16>() else { continue };
+                let status = status_text.parse::<u16>().map_err(|_| {
+                    anyhow::anyhow!(
+                        "{}: response {status_text:?} is not a status this derivation reads",
+                        context("")
+                    )
+                })?;
                 let response = resolve(&doc, response);
-                let found = bodies(&doc, response.get("content"));
+                let found = bodies(&doc, response.get("content")).with_context(|| context(status_text))?;
                 let several = found.len() > 1;
                 for (key, body, how) in found {
                     let mut name =

@@ -111,8 +111,18 @@ async fn conform_upstream(f: &Fixture) {
     let name = &f.name;
     let all = load_all(&fixture_dir()).unwrap();
     let Some(snapshot) = situation_for(f, &all) else {
+        // The statuses ISC documents that no request provokes from the
+        // emulator (their snapshots are hand-written with a `skip`).
+        let base = f.operation.strip_suffix("V1").unwrap_or(&f.operation);
+        let without_situation = [
+            ("deletePasswordSyncGroup", 400),
+            ("getPasswordSyncGroup", 400),
+            ("getSource", 400),
+            ("getPasswordPolicyById", 400),
+            ("listSources", 404),
+        ];
         assert!(
-            matches!(f.response.status, 400 | 404) && f.request.method != "POST",
+            without_situation.contains(&(base, f.response.status)),
             "{name}: no regression snapshot puts the emulator in this situation"
         );
         return;

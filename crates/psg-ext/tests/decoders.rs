@@ -2,7 +2,8 @@
 //! fragments in `openapi/` (the same ones the client is generated from):
 //! every optional field present or absent, null wherever the schema allows
 //! it, unknown values for every enum, both shapes of a policy's dates (the
-//! schema's text and the examples' epoch milliseconds), any text in strings
+//! schema's date-time text, or other text, and the examples' epoch
+//! milliseconds), any text in strings
 //! — and, in half the cases, one field of the wrong JSON type. Served by a
 //! local server as the answer to a get or a listing, each body must decode
 //! into the values it carries, or fail with `Error::Decode` naming the field
@@ -62,7 +63,15 @@ fn value(doc: &Value, schema: &Value, depth: usize) -> BoxedStrategy<Value> {
         return value(doc, typed[0], depth);
     }
     if let Some(choices) = schema.get("oneOf").or_else(|| schema.get("anyOf")).and_then(Value::as_array) {
-        let options: Vec<BoxedStrategy<Value>> = choices.iter().map(|c| value(doc, c, depth)).collect();
+        // A policy's dates (`PolicyTimestamp`): epoch milliseconds or text,
+        // and the text is mostly a real date-time, as tenants send it.
+        let options: Vec<BoxedStrategy<Value>> = choices
+            .iter()
+            .map(|c| match resolve(doc, c).get("type").and_then(Value::as_str) {
+                Some("string") => prop_oneof![3 => date_time(), 1 => value(doc, c, depth)].boxed(),
+                _ => value(doc, c, depth),
+            })
+            .collect();
         return proptest::strategy::Union::new(options).boxed();
     }
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
@@ -377,11 +386,12 @@ fn the_generator_covers_what_it_promises() {
         note("source owner null", s.value.get("owner") == Some(&Value::Null));
         let owner_type = s.value.pointer("/owner/type").and_then(Value::as_str);
         note("source owner type unknown", owner_type.is_some_and(|t| t != "IDENTITY"));
-        note(
-            "policy lastUpdated as number",
-            s.broken.is_none() && p.value.get("lastUpdated").is_some_and(Value::is_i64),
-        );
-        note("policy lastUpdated as text", p.value.get("lastUpdated").is_some_and(Value::is_string));
+        let last_updated = p.value.get("lastUpdated");
+        note("policy lastUpdated as number", last_updated.is_some_and(Value::is_i64));
+        let text = last_updated.and_then(Value::as_str);
+        let parses = |t: &str| chrono::DateTime::parse_from_rfc3339(t).is_ok();
+        note("policy lastUpdated as a date-time", text.is_some_and(parses));
+        note("policy lastUpdated as other text", text.is_some_and(|t| !parses(t)));
         note("no break", p.broken.is_none());
     }
     let mut missing: Vec<&str> = seen.iter().filter(|(_, n)| **n == 0).map(|(k, _)| *k).collect();
