@@ -32,6 +32,15 @@ fn path_with(bin_dir: &Path) -> Result<std::ffi::OsString, String> {
     std::env::join_paths(dirs).map_err(|e| e.to_string())
 }
 
+/// Fills `work` with the README's `snippet` (file name, text) and a copy of
+/// the `test` that uses it, named `test_name`.
+fn stage(work: &Path, snippet: (&str, &str), test: &Path, test_name: &str) -> Result<(), String> {
+    std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
+    std::fs::write(work.join(snippet.0), snippet.1).map_err(|e| format!("{}: {e}", snippet.0))?;
+    std::fs::copy(test, work.join(test_name)).map_err(|e| format!("{}: {e}", test.display()))?;
+    Ok(())
+}
+
 fn readme(root: &Path) -> Result<String, String> {
     let path = root.join("crates/psg-emulator/README.md");
     std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
@@ -45,10 +54,7 @@ pub fn run_vitest(root: &Path, bin_dir: &Path) -> Result<(), String> {
     let setup = block(&readme, "A Vitest", "js")
         .ok_or("crates/psg-emulator/README.md has no ```js block after \"A Vitest\"")?;
     let work = dir.join("work");
-    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-    std::fs::write(work.join("isc.js"), setup).map_err(|e| e.to_string())?;
-    std::fs::copy(dir.join("readme_fixture.test.js"), work.join("readme_fixture.test.js"))
-        .map_err(|e| e.to_string())?;
+    stage(&work, ("isc.js", setup), &dir.join("readme_fixture.test.js"), "readme_fixture.test.js")?;
     let vitest = dir.join("node_modules/vitest/vitest.mjs");
     if !vitest.is_file() {
         crate::peers::install_step(
@@ -79,10 +85,7 @@ pub fn run(root: &Path, bin_dir: &Path) -> Result<(), String> {
     let fixture = python_block(&readme, "A pytest fixture")
         .ok_or("crates/psg-emulator/README.md has no ```python block after \"A pytest fixture\"")?;
     let work = compat.join("work/readme");
-    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-    std::fs::write(work.join("conftest.py"), fixture).map_err(|e| e.to_string())?;
-    std::fs::copy(compat.join("readme_fixture_test.py"), work.join("test_readme_fixture.py"))
-        .map_err(|e| e.to_string())?;
+    stage(&work, ("conftest.py", fixture), &compat.join("readme_fixture_test.py"), "test_readme_fixture.py")?;
     let python = python_env(&compat.join(".venv-pytest"), PYTEST)?;
     let path = path_with(bin_dir)?;
     let status = Command::new(python)
