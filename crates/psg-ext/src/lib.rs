@@ -80,3 +80,8 @@ pub use paginate::{ListGroups, MAX_PAGE_SIZE, Page};
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
