@@ -34,6 +34,7 @@
 //! --quick shrinks every size (under a minute), asserts nothing, and builds in
 //! the dev profile (a smoke of the harness: its numbers mean nothing).
 
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use crate::peers::{BenchPeers, bench_peers};
@@ -105,34 +106,9 @@ pub fn run(quick: bool, peers: bool) -> ExitCode {
     }
     if let Some(BenchPeers { python, python2, node }) = &sdks {
         bench.arg("--peers");
-        let first_line = |e: &String| e.lines().next().unwrap_or_default().to_string();
-        match python {
-            Ok(p) => {
-                bench.arg("--python").arg(p);
-            }
-            Err(e) => {
-                eprintln!("warning: the Python SDK is left out: {}", first_line(e));
-                bench.arg("--python-missing").arg(first_line(e));
-            }
-        }
-        match python2 {
-            Ok(p) => {
-                bench.arg("--python2").arg(p);
-            }
-            Err(e) => {
-                eprintln!("warning: the Python SDK 2.x is left out: {}", first_line(e));
-                bench.arg("--python2-missing").arg(first_line(e));
-            }
-        }
-        match node {
-            Ok(dir) => {
-                bench.arg("--node-dir").arg(dir);
-            }
-            Err(e) => {
-                eprintln!("warning: the TypeScript SDK is left out: {}", first_line(e));
-                bench.arg("--node-missing").arg(first_line(e));
-            }
-        }
+        peer_arg(&mut bench, python, "python", "the Python SDK");
+        peer_arg(&mut bench, python2, "python2", "the Python SDK 2.x");
+        peer_arg(&mut bench, node, "node-dir", "the TypeScript SDK");
     }
     match bench.status() {
         Ok(s) if s.success() => ExitCode::SUCCESS,
@@ -140,6 +116,22 @@ pub fn run(quick: bool, peers: bool) -> ExitCode {
         Err(e) => {
             eprintln!("error: cannot run psg-bench: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--FLAG PATH` for a peer that is there, else `--NAME-missing WHY` (the
+/// first line of why) and a warning naming `what`.
+fn peer_arg(bench: &mut Command, peer: &Result<PathBuf, String>, flag: &str, what: &str) {
+    match peer {
+        Ok(path) => {
+            bench.arg(format!("--{flag}")).arg(path);
+        }
+        Err(e) => {
+            let why = e.lines().next().unwrap_or_default();
+            eprintln!("warning: {what} is left out: {why}");
+            let name = flag.trim_end_matches("-dir");
+            bench.arg(format!("--{name}-missing")).arg(why);
         }
     }
 }

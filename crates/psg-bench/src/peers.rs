@@ -478,6 +478,21 @@ async fn creates(setup: &PeerSetup, s: PeerSizes) -> Row {
 }
 
 /// Median wall time of `cmd` over `runs` runs after one untimed run, in ms.
+/// The cold start of `python -c "import MODULE"`, or why there is no such python.
+async fn python_start(python: &Result<PathBuf, String>, module: &str, runs: usize) -> Result<Cell, String> {
+    let python = python.as_ref().map_err(Clone::clone)?;
+    let import = format!("import {module}");
+    time_command(
+        || {
+            let mut c = tokio::process::Command::new(python);
+            c.args(["-c", &import]);
+            c
+        },
+        runs,
+    )
+    .await
+}
+
 async fn time_command(
     mut make: impl FnMut() -> tokio::process::Command,
     runs: usize,
@@ -523,39 +538,10 @@ async fn cold_start(setup: &PeerSetup, s: PeerSizes) -> Row {
         )
         .await,
     );
-    cells.insert(
-        Tool::Python.title(),
-        match &setup.python {
-            Ok(python) => {
-                time_command(
-                    || {
-                        let mut c = tokio::process::Command::new(python);
-                        c.args(["-c", "import sailpoint.beta"]);
-                        c
-                    },
-                    s.start_runs,
-                )
-                .await
-            }
-            Err(e) => Err(e.clone()),
-        },
-    );
+    cells.insert(Tool::Python.title(), python_start(&setup.python, "sailpoint.beta", s.start_runs).await);
     cells.insert(
         Tool::Python2.title(),
-        match &setup.python2 {
-            Ok(python) => {
-                time_command(
-                    || {
-                        let mut c = tokio::process::Command::new(python);
-                        c.args(["-c", "import sailpoint.password_sync_groups"]);
-                        c
-                    },
-                    s.start_runs,
-                )
-                .await
-            }
-            Err(e) => Err(e.clone()),
-        },
+        python_start(&setup.python2, "sailpoint.password_sync_groups", s.start_runs).await,
     );
     // The same binary whichever layout it speaks.
     if let Some(psg) = cells.get(Tool::Psg.title()).cloned() {
